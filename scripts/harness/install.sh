@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every real component of the test harness, idempotently, into the
+# cache outside the clone (keyed by version). Any failure fails the run: a
+# missing component is never a skipped test.
+source "$(dirname "$0")/lib.sh"
+here="$(cd "$(dirname "$0")" && pwd)"
+logs="$TICKERFLOW_CACHE/logs"
+mkdir -p "$logs"
+started=$SECONDS
+
+step() { # name, script: run quietly, show the log if it fails
+  local name=$1 script=$2
+  if ! bash "$here/$script" >"$logs/$name.log" 2>&1; then
+    log "installing $name failed; last lines of $logs/$name.log:"
+    tail -n 40 "$logs/$name.log" >&2
+    return 1
+  fi
+}
+
+# Package downloads run beside the Go builds; the Go builds share 2 cores, so they go one by one.
+step debian install-debian.sh & debian=$!
+step kafka install-kafka.sh & kafka=$!
+step etcd install-etcd.sh
+step helm install-helm.sh
+step kubernetes install-k8s.sh
+wait $debian
+wait $kafka
+log "harness installed in $((SECONDS - started)) s (cache: $TICKERFLOW_CACHE)"

@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Versions of the real components; the installers in scripts/harness read the same defaults. */
+export const versions = {
+  kafka: process.env.KAFKA_VERSION ?? '4.3.1',
+  kubernetes: process.env.K8S_VERSION ?? 'v1.36.3',
+  etcd: process.env.ETCD_VERSION ?? 'v3.6.16',
+  helm: process.env.HELM_VERSION ?? 'v3.22.0',
+} as const;
+
+export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache', 'tickerflow');
+
+/** The repository root (this file lives in scripts/harness/{src,dist/src}). */
+export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** The project's shared folder, beside the clone: contracts, fixtures and upstream CRDs. */
+export const sharedDir = process.env.TICKERFLOW_SHARED ?? resolve(repoRoot, '..', 'shared');
+
+export const binaries = {
+  kafkaLib: join(cacheDir, 'kafka', versions.kafka, 'lib'),
+  kubeApiserver: join(cacheDir, 'k8s', versions.kubernetes, 'bin', 'kube-apiserver'),
+  kubectl: join(cacheDir, 'k8s', versions.kubernetes, 'bin', 'kubectl'),
+  etcd: join(cacheDir, 'etcd', versions.etcd, 'bin', 'etcd'),
+  helm: join(cacheDir, 'helm', versions.helm, 'bin', 'helm'),
+  prometheus: process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus',
+  promtool: process.env.PROMTOOL_BIN ?? '/usr/bin/promtool',
+  chromium: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+  java: process.env.JAVA_BIN ?? 'java',
+} as const;
+
+function findRepoRoot(from: string): string {
+  let dir = from;
+  while (dir !== dirname(dir)) {
+    if (existsSync(join(dir, 'tsconfig.base.json'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error(`repository root not found above ${from}`);
+}

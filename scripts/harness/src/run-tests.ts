@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startKafka, type KafkaBroker } from './kafka.js';
+import { startKube, type KubeControlPlane } from './kube.js';
+import { repoRoot } from './paths.js';
+
+/**
+ * Starts the shared real components once (Kafka, etcd + kube-apiserver), runs
+ * every compiled test file with node:test against them, and stops everything
+ * by process id afterwards, also on failure or interruption.
+ */
+async function main(): Promise<number> {
+  const workDir = join(repoRoot, '.harness');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : findTestFiles();
+  if (files.length === 0) throw new Error('no compiled test files found: run `tsc -b` first');
+
+  let kafka: KafkaBroker | undefined;
+  let kube: KubeControlPlane | undefined;
+  const stopAll = async () => {
+    await Promise.allSettled([kafka?.stop(), kube?.stop()]);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`[harness] ${signal}: stopping the harness\n`);
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const started = Date.now();
+    const [k, c] = await Promise.allSettled([startKafka(workDir), startKube(workDir)]);
+    if (k.status === 'fulfilled') kafka = k.value;
+    if (c.status === 'fulfilled') kube = c.value;
+    if (k.status === 'rejected') throw k.reason;
+    if (c.status === 'rejected') throw c.reason;
+    process.stderr.write(
+      `[harness] Kafka ${kafka!.bootstrap}, kube-apiserver ${kube!.server} up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    return await runNodeTest(files, {
+      ...process.env,
+      KAFKA_BROKERS: kafka!.bootstrap,
+      KUBECONFIG: kube!.kubeconfig,
+      TICKERFLOW_HARNESS_DIR: workDir,
+    });
+  } finally {
+    await stopAll();
+  }
+}
+
+function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const args = ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-timeout=600000', ...files];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: 'inherit', cwd: repoRoot });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** Every compiled `*.test.js` under a workspace's dist folder. */
+function findTestFiles(): string[] {
+  const roots = ['services', 'scripts', 'test'].map((d) => join(repoRoot, d));
+  const found: string[] = [];
+  const walk = (dir: string, inDist: boolean) => {
+    for (const name of readdirSync(dir)) {
+      if (name === 'node_modules' || name.startsWith('.')) continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path, inDist || name === 'dist');
+      else if (inDist && name.endsWith('.test.js')) found.push(relative(repoRoot, path));
+    }
+  };
+  for (const root of roots) {
+    try {
+      walk(root, false);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return found.sort();
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`[harness] ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,2 @@
+// The consumer service; see the open issues for what it will do.
+export {};

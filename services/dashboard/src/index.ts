@@ -1,0 +1,2 @@
+// The dashboard service; see the open issues for what it will do.
+export {};

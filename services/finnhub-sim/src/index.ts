@@ -1,0 +1,2 @@
+// The finnhub-sim service; see the open issues for what it will do.
+export {};

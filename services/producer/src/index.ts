@@ -1,0 +1,2 @@
+// The producer service; see the open issues for what it will do.
+export {};
