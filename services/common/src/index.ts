@@ -1,2 +1,8 @@
-// What every service shares (config, logging, metrics, health, shutdown, Kafka and Avro codecs) lands here with the services that need it.
-export {};
+export * from './avro.js';
+export * from './backoff.js';
+export * from './config.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './ops-server.js';
+export * from './shutdown.js';
+export * from './finnhub/protocol.js';

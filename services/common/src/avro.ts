@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+
+/** The repository's schemas/ folder: the single source for the wire format. */
+export const schemasDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'schemas');
+
+export function loadSchema(name: 'trade' | 'candle'): avro.Type {
+  return avro.Type.forSchema(JSON.parse(readFileSync(join(schemasDir, `${name}.avsc`), 'utf8')) as avro.Schema);
+}
+
+// CRC-64-AVRO (Rabin) fingerprint, as the Avro specification defines it.
+const EMPTY = 0xc15d213aa4d7a795n;
+const TABLE = Array.from({ length: 256 }, (_, i) => {
+  let fp = BigInt(i);
+  for (let j = 0; j < 8; j++) fp = (fp >> 1n) ^ (EMPTY & -(fp & 1n));
+  return fp;
+});
+
+export function crc64Avro(bytes: Uint8Array): bigint {
+  let fp = EMPTY;
+  for (const b of bytes) fp = (fp >> 8n) ^ TABLE[Number((fp ^ BigInt(b)) & 0xffn)]!;
+  return fp;
+}
+
+/** Parsing Canonical Form of a schema (avsc's schema() without attributes). */
+export function canonicalForm(type: avro.Type): string {
+  return JSON.stringify(type.schema());
+}
+
+export class AvroDecodeError extends Error {
+  override readonly name = 'AvroDecodeError';
+  constructor(message: string, readonly reason: 'bad-magic' | 'unknown-fingerprint' | 'bad-body' | 'unknown-schema-id') {
+    super(message);
+  }
+}
+
+export interface Codec<T> {
+  encode(value: T): Buffer;
+  decode(bytes: Buffer): T;
+  readonly type: avro.Type;
+}
+
+/**
+ * Avro single-object encoding: C3 01, the 8-byte little-endian CRC-64-AVRO
+ * fingerprint of the writer schema's canonical form, then the binary body.
+ * Any reader can identify the schema without a registry.
+ */
+export function singleObjectCodec<T>(type: avro.Type): Codec<T> {
+  const header = Buffer.alloc(10);
+  header[0] = 0xc3;
+  header[1] = 0x01;
+  header.writeBigUInt64LE(crc64Avro(Buffer.from(canonicalForm(type))), 2);
+  return {
+    type,
+    encode: (value) => Buffer.concat([header, type.toBuffer(value)]),
+    decode(bytes) {
+      if (bytes.length < 10 || bytes[0] !== 0xc3 || bytes[1] !== 0x01) {
+        throw new AvroDecodeError('not Avro single-object encoded (no C3 01 marker)', 'bad-magic');
+      }
+      if (!bytes.subarray(2, 10).equals(header.subarray(2, 10))) {
+        throw new AvroDecodeError(`unknown schema fingerprint ${bytes.subarray(2, 10).toString('hex')}`, 'unknown-fingerprint');
+      }
+      try {
+        return type.fromBuffer(bytes.subarray(10)) as T;
+      } catch (err) {
+        throw new AvroDecodeError(`undecodable Avro body: ${(err as Error).message}`, 'bad-body');
+      }
+    },
+  };
+}
+
+/** Confluent wire format: magic byte 0, the 4-byte big-endian registry schema id, then the binary body. */
+export function confluentCodec<T>(type: avro.Type, schemaId: number): Codec<T> {
+  const header = Buffer.alloc(5);
+  header.writeInt32BE(schemaId, 1);
+  return {
+    type,
+    encode: (value) => Buffer.concat([header, type.toBuffer(value)]),
+    decode(bytes) {
+      if (bytes.length < 5 || bytes[0] !== 0) throw new AvroDecodeError('not Confluent wire format (magic byte)', 'bad-magic');
+      if (bytes.readInt32BE(1) !== schemaId) {
+        throw new AvroDecodeError(`unknown schema id ${bytes.readInt32BE(1)}`, 'unknown-schema-id');
+      }
+      try {
+        return type.fromBuffer(bytes.subarray(5)) as T;
+      } catch (err) {
+        throw new AvroDecodeError(`undecodable Avro body: ${(err as Error).message}`, 'bad-body');
+      }
+    },
+  };
+}
+
+/**
+ * Registers `type` under `subject` with a Confluent-compatible schema registry
+ * (Confluent, Apicurio, Karapace) and returns its id.
+ */
+export async function registerSchema(registryUrl: string, subject: string, type: avro.Type, fetchImpl = fetch): Promise<number> {
+  const res = await fetchImpl(`${registryUrl.replace(/\/$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify(type.schema({ exportAttrs: true })) }),
+  });
+  if (!res.ok) throw new Error(`schema registry refused subject ${subject}: HTTP ${res.status}`);
+  const { id } = (await res.json()) as { id: number };
+  return id;
+}

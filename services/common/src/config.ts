@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Validates the environment once, at the edge, against a zod schema and
+ * returns a frozen config. Every problem is reported in one clear message;
+ * values are never echoed (they may be secrets).
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): Readonly<z.infer<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** Reusable field parsers for environment variables (all arrive as strings). */
+export const env = {
+  string: (fallback?: string) => (fallback === undefined ? z.string().min(1) : z.string().min(1).default(fallback)),
+  optionalString: () => z.string().min(1).optional(),
+  int: (fallback: number, min = 0) =>
+    z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be at least ${min}`).default(fallback),
+  number: (fallback: number, min = 0) =>
+    z.coerce.number({ error: 'must be a number' }).min(min, `must be at least ${min}`).default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  list: (fallback?: string) =>
+    (fallback === undefined ? z.string().min(1) : z.string().min(1).default(fallback)).transform((v) =>
+      v.split(',').filter((s) => s.length > 0),
+    ),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  url: (protocols: string[]) =>
+    z
+      .string()
+      .min(1)
+      .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), {
+        message: `must be a URL with scheme ${protocols.join(' or ')}`,
+      }),
+};
