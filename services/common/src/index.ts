@@ -6,3 +6,4 @@ export * from './metrics.js';
 export * from './ops-server.js';
 export * from './shutdown.js';
 export * from './finnhub/protocol.js';
+export * from './kafka.js';

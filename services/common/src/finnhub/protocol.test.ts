@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseFrame, tradeFrame, type Frame } from './protocol.js';
+import { parseFrame, tradeFrame } from './protocol.js';
 
 const fixtures = join(process.env.TICKERFLOW_SHARED ?? join(import.meta.dirname, '..', '..', '..', '..', '..', '..', 'shared'), 'fixtures', 'finnhub', 'public-samples.jsonl');
 

@@ -1,0 +1,149 @@
+import {
+  confluentCodec,
+  loadSchema,
+  registerSchema,
+  singleObjectCodec,
+  type Codec,
+  type Logger,
+  type Trade,
+} from '@tickerflow/common';
+import { CompressionTypes, type Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { ProducerConfig } from './config.js';
+import { createFinnhubConnection } from './finnhub/connection.js';
+import { createSymbolStates } from './finnhub/symbol-state.js';
+import { createTradeWriter } from './kafka/trade-writer.js';
+import { createProducerMetrics } from './metrics.js';
+import { fileSymbols, parseSymbolList, staticSymbols, type SymbolSource } from './symbols/source.js';
+
+export interface TradeRecord extends Trade {
+  receivedAt: number;
+}
+
+/** The Avro codec for trades: single-object encoding, or Confluent wire format with a registry. */
+export async function tradeCodec(config: Pick<ProducerConfig, 'SCHEMA_REGISTRY_URL' | 'TRADES_TOPIC'>): Promise<Codec<TradeRecord>> {
+  const type = loadSchema('trade');
+  if (!config.SCHEMA_REGISTRY_URL) return singleObjectCodec<TradeRecord>(type);
+  return confluentCodec<TradeRecord>(type, await registerSchema(config.SCHEMA_REGISTRY_URL, `${config.TRADES_TOPIC}-value`, type));
+}
+
+export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSource {
+  if (config.SYMBOLS_FILE) {
+    return fileSymbols(config.SYMBOLS_FILE, {
+      intervalMs: config.SYMBOLS_FILE_POLL_MS,
+      onError: (err) => logger.error({ err: { message: err.message }, file: config.SYMBOLS_FILE }, 'cannot read the symbols file; keeping the last good list'),
+    });
+  }
+  return staticSymbols(parseSymbolList(config.SYMBOLS ?? ''));
+}
+
+/**
+ * Finnhub socket → per-trade Avro records in Kafka, keyed by symbol. Wires
+ * the connection, the symbol states, the bounded writer and the metrics.
+ */
+export function createProducerApp(
+  config: ProducerConfig,
+  deps: { kafka: Kafka; registry: Registry; logger: Logger; codec: Codec<TradeRecord>; symbols: SymbolSource },
+) {
+  const { logger } = deps;
+  const producer = deps.kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // kafkajs retries a request itself (keeping idempotent sequence numbers) until the broker answers.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+  });
+  const states = createSymbolStates({ acceptAfterMs: config.FINNHUB_SYMBOL_ACCEPT_SECONDS * 1000, now: Date.now });
+  // Read at scrape time, after `writer` exists.
+  const metrics = createProducerMetrics(deps.registry, {
+    bufferBytes: () => writer.bufferedBytes(),
+    bufferRecords: () => writer.bufferedRecords(),
+    symbols: () => states.snapshot(),
+  });
+
+  const writer = createTradeWriter(
+    {
+      topic: config.TRADES_TOPIC,
+      maxBufferBytes: config.PRODUCER_BUFFER_MAX_BYTES,
+      maxBatchRecords: config.PRODUCER_BATCH_MAX_RECORDS,
+      compression: config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      stuckAfterMs: 10_000,
+    },
+    {
+      sender: producer,
+      encode: (trade, receivedAt) => deps.codec.encode({ ...trade, receivedAt }),
+      logger,
+      events: {
+        produced(count, receivedAt, exchangeTimes, ackedAt) {
+          metrics.tradesProduced.inc(count);
+          for (const r of receivedAt) metrics.ackLatency.observe((ackedAt - r) / 1000);
+          for (const t of exchangeTimes) metrics.exchangeLatency.observe(Math.max(0, ackedAt - t) / 1000);
+        },
+        dropped: (count, reason) => metrics.tradesDropped.inc({ reason }, count),
+        produceError: () => metrics.produceErrors.inc(),
+      },
+    },
+  );
+
+  const connection = createFinnhubConnection(
+    {
+      url: config.FINNHUB_WS_URL,
+      token: config.FINNHUB_TOKEN,
+      staleMs: config.FINNHUB_STALE_SECONDS * 1000,
+      symbolLimit: config.FINNHUB_SYMBOL_LIMIT,
+      backoff: { initialMs: config.RECONNECT_INITIAL_MS, maxMs: config.RECONNECT_MAX_MS },
+      unauthorizedRetryMs: config.FINNHUB_UNAUTHORIZED_RETRY_SECONDS * 1000,
+      drainQuietMs: config.SHUTDOWN_DRAIN_QUIET_MS,
+      drainMaxMs: Math.min(5000, config.SHUTDOWN_TIMEOUT_MS / 4),
+    },
+    {
+      states,
+      logger,
+      events: {
+        trades(trades, receivedAt) {
+          metrics.tradesReceived.inc(trades.length);
+          const perSymbol = new Map<string, number>();
+          for (const t of trades) perSymbol.set(t.symbol, (perSymbol.get(t.symbol) ?? 0) + 1);
+          for (const [symbol, n] of perSymbol) metrics.symbolTraded(symbol, n);
+          writer.write(trades, receivedAt);
+        },
+        frame(frame, receivedAt) {
+          metrics.framesReceived.inc({ type: frame.kind });
+          metrics.lastFrame.set(receivedAt / 1000);
+          if (frame.kind === 'trade' && frame.invalidTrades > 0) metrics.tradesInvalid.inc(frame.invalidTrades);
+        },
+        state: (state) => metrics.setConnectionState(state),
+        reconnect: (reason) => metrics.reconnects.inc({ reason }),
+        finnhubError: () => metrics.finnhubErrors.inc(),
+      },
+    },
+  );
+  const stateTicker = setInterval(() => states.tick(), 1000);
+  let kafkaConnected = false;
+
+  return {
+    readiness: [
+      { name: 'finnhub', ready: () => connection.ready() },
+      { name: 'kafka', ready: () => kafkaConnected && writer.ready() },
+    ],
+    states,
+    async start() {
+      await producer.connect();
+      kafkaConnected = true;
+      await deps.symbols.start((symbols) => {
+        logger.info({ count: symbols.length }, 'symbols changed');
+        connection.setSymbols(symbols);
+      });
+      connection.start();
+    },
+    /** Stop reading (unsubscribe, drain the socket), flush to Kafka, disconnect. */
+    async stop() {
+      clearInterval(stateTicker);
+      deps.symbols.stop();
+      await connection.stop();
+      const left = await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2);
+      if (left > 0) logger.error({ left }, 'shutdown: trades not acknowledged by Kafka before the deadline');
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
+import { z } from 'zod';
+
+export const producerConfigSchema = z
+  .object({
+    FINNHUB_TOKEN: z.string({ error: 'is required (the Finnhub API key, from a Secret)' }).min(1, 'is required'),
+    FINNHUB_WS_URL: env.url(['wss:', 'ws:']).default('wss://ws.finnhub.io'),
+    SYMBOLS: z.string().optional(),
+    SYMBOLS_FILE: env.optionalString(),
+    SYMBOLS_FILE_POLL_MS: env.int(1000, 10),
+    FINNHUB_SYMBOL_LIMIT: env.int(50, 1),
+    FINNHUB_STALE_SECONDS: env.number(150, 0.1),
+    FINNHUB_UNAUTHORIZED_RETRY_SECONDS: env.number(60, 0.1),
+    FINNHUB_SYMBOL_ACCEPT_SECONDS: env.number(5, 0),
+    RECONNECT_INITIAL_MS: env.int(500, 1),
+    RECONNECT_MAX_MS: env.int(30_000, 1),
+    ...kafkaEnvSchema,
+    TRADES_TOPIC: env.string('finnhub.trades'),
+    KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
+    PRODUCER_BUFFER_MAX_BYTES: env.int(64 * 1024 * 1024, 1024),
+    PRODUCER_BATCH_MAX_RECORDS: env.int(10_000, 1),
+    SCHEMA_REGISTRY_URL: env.url(['http:', 'https:']).optional(),
+    SHUTDOWN_DRAIN_QUIET_MS: env.int(300, 0),
+    SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100),
+    HTTP_PORT: env.int(8080, 0),
+    LOG_LEVEL: env.logLevel(),
+  })
+  .superRefine((cfg, ctx) => {
+    kafkaEnvRefinement(cfg, ctx);
+    if (cfg.SYMBOLS === undefined && cfg.SYMBOLS_FILE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['SYMBOLS'], message: 'set SYMBOLS (comma-separated or a JSON array) or SYMBOLS_FILE' });
+    }
+  });
+
+export type ProducerConfig = z.infer<typeof producerConfigSchema>;
+
+export const readProducerConfig = (environment: NodeJS.ProcessEnv): Readonly<ProducerConfig> => parseConfig(producerConfigSchema, environment);

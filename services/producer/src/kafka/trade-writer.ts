@@ -1,0 +1,136 @@
+import type { Logger, Trade } from '@tickerflow/common';
+import type { CompressionTypes, Message, ProducerRecord, RecordMetadata } from 'kafkajs';
+
+/** The part of a kafkajs producer the writer uses. */
+export interface RecordSender {
+  send(record: ProducerRecord): Promise<RecordMetadata[]>;
+}
+
+export interface TradeWriterOptions {
+  topic: string;
+  /** Bytes (keys + values) held while Kafka is slow or away; beyond it new trades are dropped and counted. */
+  maxBufferBytes: number;
+  /** Records per produce request. */
+  maxBatchRecords: number;
+  compression: CompressionTypes;
+  /** A send that takes longer than this marks Kafka as not ready. */
+  stuckAfterMs: number;
+}
+
+export interface WriterEvents {
+  produced(count: number, receivedAt: readonly number[], exchangeTimes: readonly number[], ackedAt: number): void;
+  dropped(count: number, reason: 'buffer_full'): void;
+  produceError(err: Error): void;
+}
+
+interface Pending {
+  key: Buffer;
+  value: Buffer;
+  bytes: number;
+  receivedAt: number;
+  timestamp: number;
+}
+
+/**
+ * A bounded, ordered buffer in front of the Kafka producer. One produce
+ * request is in flight at a time (so per-symbol order holds and the
+ * idempotent producer keeps its sequence numbers); while it is, new trades
+ * accumulate and go together in the next request, so batches grow with load.
+ * kafkajs retries a failed request itself, keeping its sequence numbers, so a
+ * broker outage only holds the buffer until the broker returns.
+ */
+export function createTradeWriter(
+  opts: TradeWriterOptions,
+  deps: { sender: RecordSender; encode: (trade: Trade, receivedAt: number) => Buffer; events: WriterEvents; logger: Logger; now?: () => number },
+) {
+  const now = deps.now ?? Date.now;
+  const queue: Pending[] = [];
+  let head = 0;
+  let bufferedBytes = 0;
+  let inFlightSince: number | undefined;
+  let lastSendFailed = false;
+  let idle: (() => void)[] = [];
+  let droppedSinceLog = 0;
+  let lastDropLog = 0;
+
+  function pump() {
+    if (inFlightSince !== undefined) return;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      for (const resolve of idle) resolve();
+      idle = [];
+      return;
+    }
+    const batch = queue.slice(head, head + opts.maxBatchRecords);
+    inFlightSince = now();
+    const messages: Message[] = batch.map((p) => ({ key: p.key, value: p.value }));
+    deps.sender
+      .send({ topic: opts.topic, messages, acks: -1, compression: opts.compression })
+      .then(
+        () => {
+          const ackedAt = now();
+          head += batch.length;
+          for (const p of batch) bufferedBytes -= p.bytes;
+          lastSendFailed = false;
+          deps.events.produced(batch.length, batch.map((p) => p.receivedAt), batch.map((p) => p.timestamp), ackedAt);
+        },
+        (err: Error) => {
+          // Not acknowledged: the batch stays at the head and is sent again.
+          lastSendFailed = true;
+          deps.events.produceError(err);
+          deps.logger.warn({ err: { name: err.name, message: err.message } }, 'produce failed; retrying');
+          return new Promise<void>((resolve) => setTimeout(resolve, 500));
+        },
+      )
+      .finally(() => {
+        inFlightSince = undefined;
+        pump();
+      });
+  }
+
+  return {
+    write(trades: readonly Trade[], receivedAt: number) {
+      let dropped = 0;
+      for (const trade of trades) {
+        const key = Buffer.from(trade.symbol, 'utf8');
+        const value = deps.encode(trade, receivedAt);
+        const bytes = key.length + value.length;
+        if (bufferedBytes + bytes > opts.maxBufferBytes) {
+          dropped++;
+          continue;
+        }
+        bufferedBytes += bytes;
+        queue.push({ key, value, bytes, receivedAt, timestamp: trade.timestamp });
+      }
+      if (dropped > 0) {
+        deps.events.dropped(dropped, 'buffer_full');
+        droppedSinceLog += dropped;
+        if (now() - lastDropLog > 10_000) {
+          deps.logger.error({ dropped: droppedSinceLog, bufferedBytes, maxBufferBytes: opts.maxBufferBytes }, 'buffer full: dropping trades');
+          droppedSinceLog = 0;
+          lastDropLog = now();
+        }
+      }
+      pump();
+    },
+    bufferedBytes: () => bufferedBytes,
+    bufferedRecords: () => queue.length - head,
+    /** Kafka is taking our writes: no failed request outstanding and none stuck. */
+    ready: () => !lastSendFailed && (inFlightSince === undefined || now() - inFlightSince < opts.stuckAfterMs),
+    /** Resolves once everything buffered is acknowledged, or after timeoutMs; returns what is left. */
+    async flush(timeoutMs: number): Promise<number> {
+      if (queue.length - head > 0 || inFlightSince !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => idle.push(resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      return queue.length - head;
+    },
+  };
+}
+
+export type TradeWriter = ReturnType<typeof createTradeWriter>;

@@ -1,0 +1,30 @@
+import { createKafka, createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
+import { createProducerApp, symbolSource, tradeCodec } from './app.js';
+import { readProducerConfig } from './config.js';
+
+/** Composition root: read config, build the parts, start, wait for signals. */
+async function main() {
+  const config = readProducerConfig(process.env);
+  const logger = createLogger({ service: 'tickerflow-producer', level: config.LOG_LEVEL, secrets: [config.FINNHUB_TOKEN, config.KAFKA_SASL_PASSWORD] });
+  const registry = createRegistry();
+  const app = createProducerApp(config, {
+    kafka: createKafka(config, 'tickerflow-producer', logger),
+    registry,
+    logger,
+    codec: await tradeCodec(config),
+    symbols: symbolSource(config, logger),
+  });
+  const ops = await startOpsServer({ port: config.HTTP_PORT, registry, readiness: app.readiness });
+  logger.info({ port: ops.port, topic: config.TRADES_TOPIC }, 'tickerflow-producer starting');
+  onShutdown(logger, async () => {
+    await app.stop();
+    await ops.close();
+  }, config.SHUTDOWN_TIMEOUT_MS);
+  await app.start();
+}
+
+main().catch((err: unknown) => {
+  // Config errors name the variable, never its value.
+  process.stderr.write(`tickerflow-producer: ${(err as Error).message}\n`);
+  process.exit(2);
+});
