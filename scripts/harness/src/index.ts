@@ -1,3 +1,4 @@
+export * from './avro-java.js';
 export * from './browser.js';
 export * from './env.js';
 export * from './eventually.js';
@@ -5,4 +6,6 @@ export * from './kafka.js';
 export * from './kube.js';
 export * from './paths.js';
 export * from './processes.js';
+export * from './kafka-read.js';
+export * from './service.js';
 export * from './prometheus.js';

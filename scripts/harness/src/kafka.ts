@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,8 @@ export interface KafkaBroker {
   readonly bootstrap: string;
   readonly process: ManagedProcess;
   stop(): Promise<void>;
+  /** Starts the stopped broker again on the same ports and data (an outage, for fault tests). */
+  restart(): Promise<void>;
 }
 
 const LOG4J = `status = warn
@@ -78,19 +80,29 @@ export async function startKafka(workDir: string, opts: { heap?: string; propert
   const clusterId = randomBytes(16).toString('base64url');
   await execFileAsync(binaries.java, [...javaArgs(dir, '256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile]);
 
-  const proc = startProcess({
-    name: 'kafka',
-    command: binaries.java,
-    args: [...javaArgs(dir, opts.heap ?? '1g'), 'kafka.Kafka', propsFile],
-    logFile: join(dir, 'kafka.log'),
-  });
-  await waitUntil(
-    proc,
-    'the broker to start',
-    async () => readFileSync(proc.logFile, 'utf8').includes('Kafka Server started') && (await tcpOpen(port)),
-    120_000,
-  );
-  return { bootstrap: `127.0.0.1:${port}`, process: proc, stop: () => proc.stop(20_000) };
+  const launch = async () => {
+    const proc = startProcess({
+      name: 'kafka',
+      command: binaries.java,
+      args: [...javaArgs(dir, opts.heap ?? '1g'), 'kafka.Kafka', propsFile],
+      logFile: join(dir, 'kafka.log'),
+    });
+    const logged = () => (existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').split('Kafka Server started').length - 1 : 0);
+    const before = logged();
+    await waitUntil(proc, 'the broker to start', async () => logged() > before && (await tcpOpen(port)), 120_000);
+    return proc;
+  };
+  let proc = await launch();
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    get process() {
+      return proc;
+    },
+    stop: () => proc.stop(20_000),
+    async restart() {
+      proc = await launch();
+    },
+  };
 }
 
 /** Runs a Kafka tool class (ProducerPerformance, TopicCommand, ...) on the cached classpath. */

@@ -9,6 +9,7 @@ export const versions = {
   kubernetes: process.env.K8S_VERSION ?? 'v1.36.3',
   etcd: process.env.ETCD_VERSION ?? 'v3.6.16',
   helm: process.env.HELM_VERSION ?? 'v3.22.0',
+  avro: process.env.AVRO_VERSION ?? '1.12.1',
 } as const;
 
 export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache', 'tickerflow');
@@ -16,11 +17,18 @@ export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache'
 /** The repository root (this file lives in scripts/harness/{src,dist/src}). */
 export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** The project's shared folder, beside the clone: contracts, fixtures and upstream CRDs. */
-export const sharedDir = process.env.TICKERFLOW_SHARED ?? resolve(repoRoot, '..', 'shared');
+/**
+ * The project's shared folder (contracts, fixtures, upstream CRDs): beside the
+ * clone, or at the workspace's fixed place for clones made elsewhere.
+ */
+export const sharedDir =
+  process.env.TICKERFLOW_SHARED ??
+  [resolve(repoRoot, '..', 'shared'), '/work/shared'].find((d) => existsSync(join(d, 'DESIGN.md'))) ??
+  resolve(repoRoot, '..', 'shared');
 
 export const binaries = {
   kafkaLib: join(cacheDir, 'kafka', versions.kafka, 'lib'),
+  avroLib: join(cacheDir, 'avro', versions.avro, 'lib'),
   kubeApiserver: join(cacheDir, 'k8s', versions.kubernetes, 'bin', 'kube-apiserver'),
   kubectl: join(cacheDir, 'k8s', versions.kubernetes, 'bin', 'kubectl'),
   etcd: join(cacheDir, 'etcd', versions.etcd, 'bin', 'etcd'),

@@ -62,6 +62,8 @@ export interface ConnectionStats {
   framesSkipped: number;
   clientMessages: number;
   stalled: boolean;
+  /** Frames of the replay file this connection has been through. */
+  replayPosition: number;
 }
 
 interface Connection {
@@ -154,6 +156,7 @@ export function createSimulator(options: SimOptions, now: () => number = Date.no
         framesSkipped: 0,
         clientMessages: 0,
         stalled: false,
+        replayPosition: 0,
       },
     };
     // One connection per API key.
@@ -200,6 +203,7 @@ export function createSimulator(options: SimOptions, now: () => number = Date.no
       if (conn.subscriptions.size === 0 || t - conn.lastSubscriptionChange < opts.replayQuietMs) continue;
       while (conn.replayIndex < frames.length) {
         const out = replayText(frames[conn.replayIndex++]!, conn.subscriptions);
+        conn.stats.replayPosition = conn.replayIndex;
         if (out && send(conn, out.text, out.trades)) break;
       }
     }

@@ -8,6 +8,7 @@ import {
   type Trade,
 } from '@tickerflow/common';
 import { CompressionTypes, type Kafka } from 'kafkajs';
+import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
 import { createFinnhubConnection } from './finnhub/connection.js';
@@ -67,7 +68,7 @@ export function createProducerApp(
       maxBufferBytes: config.PRODUCER_BUFFER_MAX_BYTES,
       maxBatchRecords: config.PRODUCER_BATCH_MAX_RECORDS,
       compression: config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      stuckAfterMs: 10_000,
+      stuckAfterMs: 5_000,
     },
     {
       sender: producer,
@@ -127,6 +128,12 @@ export function createProducerApp(
       { name: 'kafka', ready: () => kafkaConnected && writer.ready() },
     ],
     states,
+    /** GET /symbols: what Finnhub did with each wanted symbol. */
+    routes: (http: Express) => {
+      http.get('/symbols', (_req, res) => {
+        res.json(states.snapshot());
+      });
+    },
     async start() {
       await producer.connect();
       kafkaConnected = true;

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { sharedDir } from '@tickerflow/harness';
 import { parseFrame, tradeFrame } from './protocol.js';
 
-const fixtures = join(process.env.TICKERFLOW_SHARED ?? join(import.meta.dirname, '..', '..', '..', '..', '..', '..', 'shared'), 'fixtures', 'finnhub', 'public-samples.jsonl');
+const fixtures = join(sharedDir, 'fixtures', 'finnhub', 'public-samples.jsonl');
 
 describe('parseFrame', () => {
   it('classifies every real fixture frame as its recorded kind, with every trade valid', () => {

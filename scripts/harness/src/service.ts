@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+/** One of our services, run as a real process from its bin, with its output captured. */
+export interface ServiceProcess {
+  readonly pid: number;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** The ops HTTP port, read from its start-up log line (HTTP_PORT=0 picks a free one). */
+  port(): Promise<number>;
+  get(path: string): Promise<{ status: number; body: string }>;
+  /** Sends a signal and resolves with the exit code (or signal name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+  exited: Promise<number | string>;
+}
+
+export function startService(bin: string, env: Record<string, string>, opts: { inheritEnv?: boolean } = {}): ServiceProcess {
+  const child = spawn(process.execPath, [join(repoRoot, 'node_modules', '.bin', bin)], {
+    env: { ...(opts.inheritEnv === false ? { PATH: process.env.PATH } : process.env), HTTP_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  let portPromise: Promise<number> | undefined;
+  const port = () =>
+    (portPromise ??= new Promise<number>((resolve, reject) => {
+      const look = () => {
+        for (const line of out.split('\n')) {
+          if (!line.startsWith('{')) continue;
+          try {
+            const entry = JSON.parse(line) as { port?: number };
+            if (typeof entry.port === 'number' && entry.port > 0) return resolve(entry.port);
+          } catch {
+            // not a log line
+          }
+        }
+        if (child.exitCode !== null) return reject(new Error(`${bin} exited (${child.exitCode}) before it listened:\n${out}`));
+        setTimeout(look, 50);
+      };
+      look();
+    }));
+  return {
+    pid: child.pid!,
+    output: () => out,
+    port,
+    async get(path) {
+      const res = await fetch(`http://127.0.0.1:${await port()}${path}`);
+      return { status: res.status, body: await res.text() };
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    exited,
+  };
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { createTopic, eventually, readTopic, startService, type ServiceProcess } from '@tickerflow/harness';
+import { fromWire, loadSchema, singleObjectCodec, type Trade, type WireTrade } from '@tickerflow/common';
+import type { RunningSim } from '@tickerflow/finnhub-sim';
+
+export const TOKEN = `tf-test-token-${randomUUID()}`;
+export const codec = singleObjectCodec<Trade & { receivedAt: number }>(loadSchema('trade'));
+
+/** A trade as a comparable string: symbol, price, volume, timestamp, conditions. */
+export const tradeKey = (t: Trade): string => JSON.stringify([t.symbol, t.price, t.volume, t.timestamp, t.conditions]);
+
+export function sortedKeys(trades: readonly Trade[]): string[] {
+  return trades.map(tradeKey).sort();
+}
+
+/** Every trade the simulator sent, over all connections (reconnects included). */
+export async function simSent(sim: RunningSim): Promise<Trade[]> {
+  return sim.sim.stats().flatMap((c) => sim.sim.sentTrades(c.id).map((w: WireTrade) => fromWire(w)));
+}
+
+export async function kafkaTrades(brokers: string[], topic: string): Promise<{ trades: Trade[]; keys: string[] }> {
+  const records = await readTopic(brokers, topic);
+  const trades = records.map((r) => {
+    const { symbol, price, volume, timestamp, conditions } = codec.decode(r.value!);
+    return { symbol, price, volume, timestamp, conditions };
+  });
+  return { trades, keys: records.map((r) => r.key!.toString('utf8')) };
+}
+
+export async function newTopic(brokers: string[], partitions = 3): Promise<string> {
+  const topic = `trades.${randomUUID().slice(0, 8)}`;
+  await createTopic(brokers, topic, partitions);
+  return topic;
+}
+
+export function startProducer(env: Record<string, string>): ServiceProcess {
+  return startService('tickerflow-producer', {
+    FINNHUB_TOKEN: TOKEN,
+    LOG_LEVEL: 'debug',
+    RECONNECT_INITIAL_MS: '100',
+    RECONNECT_MAX_MS: '1000',
+    FINNHUB_SYMBOL_ACCEPT_SECONDS: '1',
+    SYMBOLS_FILE_POLL_MS: '100',
+    ...env,
+  });
+}
+
+/** The value of one sample in Prometheus text, e.g. metric('x_total{type="ping"}'). */
+export async function metric(producer: ServiceProcess, series: string): Promise<number> {
+  const { body } = await producer.get('/metrics');
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
+
+/** Waits until the producer has had every trade it received acknowledged by Kafka. */
+export async function settled(producer: ServiceProcess): Promise<void> {
+  await eventually(async () => {
+    const received = await metric(producer, 'tickerflow_producer_trades_received_total');
+    const produced = await metric(producer, 'tickerflow_producer_trades_produced_total');
+    const dropped = await metric(producer, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}');
+    return received > 0 && received === produced + dropped;
+  }, 60_000, 'every received trade produced or dropped');
+}

@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  decodeWithJavaAvro,
+  eventually,
+  harnessDir,
+  kafkaBrokers,
+  promtoolCheckMetrics,
+  readTopic,
+  sharedDir,
+  startKafka,
+  type ServiceProcess,
+} from '@tickerflow/harness';
+import { loadReplay, startSim, type RunningSim } from '@tickerflow/finnhub-sim';
+import { schemasDir } from '@tickerflow/common';
+import { kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, startProducer, TOKEN } from './helpers.js';
+
+const fixtureFile = join(sharedDir, 'fixtures', 'finnhub', 'public-samples.jsonl');
+const SYMBOLS = ['AAPL', 'BRK.B', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD', 'IC MARKETS:1'];
+
+/** Every process started here; each one's whole output is checked for the token at the end. */
+const started: ServiceProcess[] = [];
+const sims: RunningSim[] = [];
+function producer(env: Record<string, string>) {
+  const p = startProducer(env);
+  started.push(p);
+  return p;
+}
+async function sim(opts: Parameters<typeof startSim>[0]) {
+  const s = await startSim({ record: true, ...opts });
+  sims.push(s);
+  return s;
+}
+
+describe('producer against finnhub-sim and the real Kafka', () => {
+  after(async () => {
+    await Promise.all(started.map((p) => p.stop('SIGKILL')));
+    await Promise.all(sims.map((s) => s.stop()));
+  });
+
+  it('replays every fixture frame: trades in Kafka equal what the simulator sent, keyed by symbol', async () => {
+    const frames = loadReplay(fixtureFile);
+    const symbols = [...new Set(frames.flatMap((f) => (f.trades ?? []).map((t) => t.s)))];
+    const s = await sim({ token: TOKEN, replay: frames, rate: 0, replayQuietMs: 300, replayIntervalMs: 20 });
+    const topic = await newTopic(kafkaBrokers());
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: JSON.stringify(symbols) });
+    await eventually(() => s.sim.stats()[0]?.replayPosition === frames.length, 60_000, 'replay finished');
+    await settled(p);
+    const sent = await simSent(s);
+    const { trades, keys } = await kafkaTrades(kafkaBrokers(), topic);
+    assert.ok(sent.length > 20);
+    assert.deepEqual(sortedKeys(trades), sortedKeys(sent));
+    assert.deepEqual(keys, trades.map((t) => t.symbol));
+    // Every frame the simulator sent was received and classified (pings and errors included).
+    const framesSent = s.sim.stats()[0]!.framesSent;
+    const byType = await Promise.all(['trade', 'ping', 'error', 'news', 'unknown', 'malformed'].map((t) => metric(p, `tickerflow_producer_frames_received_total{type="${t}"}`)));
+    assert.equal(byType.reduce((a, b) => a + b), framesSent);
+    assert.ok(byType[1]! > 0 && byType[2]! > 0, 'the fixture pings and errors were received');
+    assert.equal((await p.get('/healthz')).status, 200);
+  });
+
+  it('synthetic stream: multiset equality, an independent Avro decoder reads the records, clean metrics', async () => {
+    const s = await sim({ token: TOKEN, rate: 800, seed: 7 });
+    const topic = await newTopic(kafkaBrokers());
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: SYMBOLS.join(',') });
+    await eventually(async () => (await p.get('/readyz')).status === 200, 30_000, 'producer ready');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 1500, 60_000, 'trades flowing');
+    s.sim.setGenerating(false);
+    await sleep(200);
+    await settled(p);
+    const sent = await simSent(s);
+    const { trades } = await kafkaTrades(kafkaBrokers(), topic);
+    assert.deepEqual(sortedKeys(trades), sortedKeys(sent));
+    assert.deepEqual(new Set(trades.map((t) => t.symbol)), new Set(SYMBOLS));
+
+    const records = await readTopic(kafkaBrokers(), topic);
+    const sample = records.slice(0, 300);
+    const decoded = await decodeWithJavaAvro(join(schemasDir, 'trade.avsc'), sample.map((r) => r.value!));
+    assert.equal(decoded.length, sample.length);
+    const asTrades = decoded.map((d) => ({ symbol: d.symbol as string, price: d.price as number, volume: d.volume as number, timestamp: d.timestamp as number, conditions: d.conditions as string[] }));
+    const ours = sample.map((r, i) => ({ ...trades[records.indexOf(r)]!, i }));
+    assert.deepEqual(sortedKeys(asTrades), sortedKeys(ours.map(({ i: _i, ...t }) => t)));
+
+    const metricsText = (await p.get('/metrics')).body;
+    assert.deepEqual(await promtoolCheckMetrics(metricsText), { ok: true, output: '' });
+    for (const path of ['/metrics', '/readyz', '/symbols', '/healthz']) assert.ok(!(await p.get(path)).body.includes(TOKEN), path);
+  });
+
+  it('reconnects after a server close and after a silent stall, resubscribing every symbol, losing nothing', async () => {
+    const s = await sim({ token: TOKEN, rate: 300, seed: 3 });
+    const topic = await newTopic(kafkaBrokers());
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: SYMBOLS.join(','), FINNHUB_STALE_SECONDS: '1.5' });
+    await eventually(() => s.sim.stats()[0]?.subscriptions.length === SYMBOLS.length, 30_000, 'first subscriptions');
+    await sleep(500);
+    s.sim.close(undefined, 1001, 'maintenance');
+    await eventually(() => s.sim.stats().length === 2 && s.sim.stats()[1]!.subscriptions.length === SYMBOLS.length, 30_000, 'reconnected after close');
+    await sleep(500);
+    s.sim.stall(undefined, true);
+    await eventually(() => s.sim.stats().length === 3 && s.sim.stats()[2]!.subscriptions.length === SYMBOLS.length, 30_000, 'reconnected after stall');
+    assert.deepEqual(new Set(s.sim.stats()[2]!.subscriptions), new Set(SYMBOLS));
+    await sleep(500);
+    s.sim.setGenerating(false);
+    await settled(p);
+    assert.ok((await metric(p, 'tickerflow_producer_reconnects_total{reason="stale"}')) >= 1);
+    assert.ok((await metric(p, 'tickerflow_producer_reconnects_total{reason="closed"}')) >= 1);
+    const sent = await simSent(s);
+    const { trades } = await kafkaTrades(kafkaBrokers(), topic);
+    assert.deepEqual(sortedKeys(trades), sortedKeys(sent));
+  });
+
+  it('applies symbol file changes live on the open socket: no reconnect, new symbols flow, removed ones stop', async () => {
+    const s = await sim({ token: TOKEN, rate: 300, seed: 5 });
+    const topic = await newTopic(kafkaBrokers());
+    const file = join(mkdtempSync(join(tmpdir(), 'symbols-')), 'symbols.json');
+    writeFileSync(file, JSON.stringify(['AAPL', 'MSFT']));
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS_FILE: file });
+    await eventually(() => s.sim.stats()[0]?.subscriptions.length === 2, 30_000, 'subscribed');
+    writeFileSync(file, JSON.stringify(['MSFT', 'IC MARKETS:1', 'BINANCE:ETHUSDT']));
+    await eventually(() => new Set(s.sim.stats()[0]?.subscriptions).size === 3 && !s.sim.stats()[0]!.subscriptions.includes('AAPL'), 30_000, 'live change');
+    await sleep(1000);
+    s.sim.setGenerating(false);
+    await settled(p);
+    assert.equal(s.sim.stats().length, 1, 'one connection: no reconnect');
+    assert.equal(await metric(p, 'tickerflow_producer_reconnects_total{reason="closed"}'), 0);
+    const sent = await simSent(s);
+    const { trades } = await kafkaTrades(kafkaBrokers(), topic);
+    assert.deepEqual(sortedKeys(trades), sortedKeys(sent));
+    assert.ok(trades.some((t) => t.symbol === 'IC MARKETS:1') && trades.some((t) => t.symbol === 'AAPL'));
+    const symbols = JSON.parse((await p.get('/symbols')).body) as { symbol: string; status: string }[];
+    assert.deepEqual(symbols.map((x) => x.symbol).sort(), ['BINANCE:ETHUSDT', 'IC MARKETS:1', 'MSFT']);
+  });
+
+  it('a refused token is a clear configuration error: readiness false, slow retries, token never shown', async () => {
+    const s = await sim({ token: 'the-right-token' });
+    const topic = await newTopic(kafkaBrokers());
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL', FINNHUB_UNAUTHORIZED_RETRY_SECONDS: '30' });
+    await eventually(async () => (await metric(p, 'tickerflow_producer_connection_state{state="unauthorized"}')) === 1, 30_000, 'unauthorized');
+    const ready = await p.get('/readyz');
+    assert.equal(ready.status, 503);
+    assert.deepEqual(JSON.parse(ready.body), { ready: false, failing: ['finnhub'] });
+    assert.match(p.output(), /Finnhub refused the API token: check FINNHUB_TOKEN/);
+    await sleep(1500);
+    assert.equal(await metric(p, 'tickerflow_producer_reconnects_total{reason="unauthorized"}'), 1, 'no fast retry loop');
+    assert.equal(s.sim.stats().length, 0);
+  });
+
+  it('maps Finnhub errors to symbol states: invalid symbol rejected with its text, too many symbols over the limit', async () => {
+    const s = await sim({ token: TOKEN, rate: 100, symbolLimit: 3, invalidSymbols: new Set(['FX:EURUSD']) });
+    const topic = await newTopic(kafkaBrokers());
+    const wanted = ['AAPL', 'FX:EURUSD', 'MSFT', 'GOOG', 'NVDA', 'TSLA'];
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: wanted.join(','), FINNHUB_SYMBOL_LIMIT: '5' });
+    await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="over-limit"}')) === 2, 30_000, 'over-limit counted');
+    const states = Object.fromEntries(
+      (JSON.parse((await p.get('/symbols')).body) as { symbol: string; status: string; message?: string }[]).map((x) => [x.symbol, [x.status, x.message]]),
+    );
+    assert.deepEqual(states['FX:EURUSD'], ['rejected', 'Invalid symbol FX:EURUSD']);
+    // The simulator accepts 3 (AAPL, MSFT, GOOG); NVDA is refused by Finnhub; TSLA is beyond our own limit of 5.
+    assert.deepEqual(states.NVDA, ['over-limit', 'Subscribing to too many symbols']);
+    assert.equal(states.TSLA![0], 'over-limit');
+    for (const ok of ['AAPL', 'MSFT', 'GOOG']) assert.equal(states[ok]![0], 'subscribed', ok);
+    assert.equal(await metric(p, 'tickerflow_producer_symbols{state="rejected"}'), 1);
+    assert.deepEqual(s.sim.stats()[0]!.subscriptions.sort(), ['AAPL', 'GOOG', 'MSFT']);
+  });
+
+  it('malformed frames are counted, never crash, and the stream goes on', async () => {
+    const s = await sim({ token: TOKEN, rate: 200 });
+    const topic = await newTopic(kafkaBrokers());
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL' });
+    await eventually(() => s.sim.stats()[0]?.subscriptions.length === 1, 30_000);
+    for (const text of ['{', 'not json', '{"type":"trade","data":{}}', '[]', '{"type":42}']) s.sim.sendRaw(undefined, text);
+    s.sim.sendRaw(undefined, '{"type":"trade","data":[{"s":"AAPL","p":"x","t":1,"v":1}]}');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_frames_received_total{type="malformed"}')) === 5, 30_000, 'malformed counted');
+    assert.equal(await metric(p, 'tickerflow_producer_trades_invalid_total'), 1);
+    const before = await metric(p, 'tickerflow_producer_trades_produced_total');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > before + 50, 30_000, 'still streaming');
+    assert.equal(s.sim.stats().length, 1);
+  });
+
+  it('graceful shutdown on SIGTERM loses nothing the simulator sent, and exits 0', async () => {
+    const s = await sim({ token: TOKEN, rate: 1000, seed: 11 });
+    const topic = await newTopic(kafkaBrokers());
+    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: SYMBOLS.join(',') });
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 1000, 60_000, 'streaming');
+    assert.equal(await p.stop('SIGTERM'), 0);
+    const sent = await simSent(s);
+    const { trades } = await kafkaTrades(kafkaBrokers(), topic);
+    assert.ok(sent.length > 1000);
+    assert.deepEqual(sortedKeys(trades), sortedKeys(sent));
+    assert.equal(s.sim.stats()[0]!.closeCode, 1000);
+  });
+
+  it('Kafka stopped and restarted mid-stream: nothing lost within the buffer, exactly the counted trades lost beyond it', async () => {
+    const broker = await startKafka(join(harnessDir(), 'outage'), { heap: '512m' });
+    try {
+      const brokers = [broker.bootstrap];
+      const [roomySim, tightSim] = [await sim({ token: TOKEN, rate: 400, seed: 13 }), await sim({ token: TOKEN, rate: 400, seed: 17 })];
+      const [roomyTopic, tightTopic] = [await newTopic(brokers), await newTopic(brokers)];
+      const common = { KAFKA_BROKERS: broker.bootstrap, SYMBOLS: 'AAPL,MSFT,BINANCE:BTCUSDT' };
+      const roomy = producer({ ...common, FINNHUB_WS_URL: roomySim.url, TRADES_TOPIC: roomyTopic });
+      // About 16 KiB: a few hundred trades.
+      const tight = producer({ ...common, FINNHUB_WS_URL: tightSim.url, TRADES_TOPIC: tightTopic, PRODUCER_BUFFER_MAX_BYTES: '16384' });
+      for (const p of [roomy, tight]) {
+        await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 300, 60_000, 'streaming');
+      }
+      await broker.stop();
+      await eventually(async () => (await metric(tight, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}')) > 200, 60_000, 'tight buffer overflowing');
+      await eventually(async () => (await roomy.get('/readyz')).status === 503, 60_000, 'not ready while Kafka is away');
+      assert.deepEqual((JSON.parse((await roomy.get('/readyz')).body) as { failing: string[] }).failing, ['kafka']);
+      assert.ok((await metric(roomy, 'tickerflow_producer_buffer_records')) > 0);
+      assert.ok((await metric(tight, 'tickerflow_producer_buffer_bytes')) <= 16384);
+      await broker.restart();
+      await sleep(1000);
+      roomySim.sim.setGenerating(false);
+      tightSim.sim.setGenerating(false);
+      await settled(roomy);
+      await settled(tight);
+      await eventually(async () => (await roomy.get('/readyz')).status === 200, 60_000, 'ready again');
+
+      const roomySent = await simSent(roomySim);
+      assert.deepEqual(sortedKeys((await kafkaTrades(brokers, roomyTopic)).trades), sortedKeys(roomySent), 'no loss within the buffer');
+
+      const tightSent = sortedKeys(await simSent(tightSim));
+      const tightKafka = sortedKeys((await kafkaTrades(brokers, tightTopic)).trades);
+      const dropped = await metric(tight, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}');
+      assert.equal(tightSent.length - tightKafka.length, dropped, 'every lost trade is counted');
+      // What reached Kafka is a sub-multiset of what was sent: no duplicates, nothing invented.
+      const remaining = new Map<string, number>();
+      for (const k of tightSent) remaining.set(k, (remaining.get(k) ?? 0) + 1);
+      for (const k of tightKafka) {
+        assert.ok((remaining.get(k) ?? 0) > 0, 'a trade in Kafka that was not sent (or twice)');
+        remaining.set(k, remaining.get(k)! - 1);
+      }
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  it('never shows the token: not in any output, metrics, readiness or symbol states', async () => {
+    assert.ok(started.length >= 8);
+    for (const p of started) {
+      await p.stop('SIGKILL');
+      assert.ok(!p.output().includes(TOKEN), 'token in process output');
+      assert.ok(p.output().length > 0);
+    }
+  });
+});
