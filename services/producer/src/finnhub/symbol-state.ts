@@ -24,6 +24,9 @@ export interface SymbolState {
  */
 export function createSymbolStates(opts: { acceptAfterMs: number; now: () => number }) {
   const states = new Map<string, SymbolState>();
+  // Send order: many subscribes go out in the same millisecond.
+  const sendOrder = new Map<string, number>();
+  let sends = 0;
 
   return {
     /** Replaces the wanted set; states of symbols still wanted are kept. */
@@ -41,6 +44,7 @@ export function createSymbolStates(opts: { acceptAfterMs: number; now: () => num
       if (!state) return;
       state.status = 'pending';
       state.sentAt = opts.now();
+      sendOrder.set(symbol, ++sends);
       delete state.message;
     },
     trade(symbol: string, timestamp: number) {
@@ -62,7 +66,7 @@ export function createSymbolStates(opts: { acceptAfterMs: number; now: () => num
       if (message === TOO_MANY_SYMBOLS) {
         const candidate = [...states.values()]
           .filter((s) => s.sentAt !== undefined && s.status !== 'over-limit' && s.status !== 'rejected' && s.lastTradeAt === undefined)
-          .sort((a, b) => b.sentAt! - a.sentAt!)[0];
+          .sort((a, b) => sendOrder.get(b.symbol)! - sendOrder.get(a.symbol)!)[0];
         if (!candidate) return undefined;
         candidate.status = 'over-limit';
         candidate.message = message;
