@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job: the simulator, the pipeline and the live page on this machine.
+# The main job: a local Kafka, finnhub-sim and the pipeline on this machine.
+# Needs no Kafka or cluster of yours: the Kafka jars are fetched and cached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
 [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+bash scripts/harness/install-kafka.sh >/dev/null
 npx tsc -b
-echo "tickerflow: the local demo (finnhub-sim -> producer -> Kafka -> candles -> live page) arrives with the data-plane issues; the test harness is ready: npm test" >&2
+exec node scripts/harness/bin/tickerflow-demo.js

@@ -183,7 +183,9 @@ export function createSimulator(options: SimOptions, now: () => number = Date.no
     if (!generating || opts.rate <= 0) return;
     const conns = live().filter((c) => !c.stats.stalled && c.subscriptions.size > 0);
     if (conns.length === 0) return;
-    carry += (opts.rate * elapsed) / 1000;
+    // At most two ticks' worth at once: past the rate this process can
+    // generate, it runs at its highest rate instead of falling behind forever.
+    carry = Math.min(carry + (opts.rate * elapsed) / 1000, (2 * opts.rate * opts.tickMs) / 1000);
     const count = Math.floor(carry);
     carry -= count;
     if (count === 0) return;

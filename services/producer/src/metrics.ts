@@ -3,7 +3,7 @@ import { frameKinds } from '@tickerflow/common';
 import { connectionStates, type ConnectionState } from './finnhub/connection.js';
 import { symbolStatuses, type SymbolState } from './finnhub/symbol-state.js';
 
-const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const latencyBuckets = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The producer's metrics; live values (buffer, symbols) are read at scrape time. */
 export function createProducerMetrics(registry: Registry, live: { bufferBytes(): number; bufferRecords(): number; symbols(): SymbolState[] }) {

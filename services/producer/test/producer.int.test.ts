@@ -201,8 +201,8 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       const [roomyTopic, tightTopic] = [await newTopic(brokers), await newTopic(brokers)];
       const common = { KAFKA_BROKERS: broker.bootstrap, SYMBOLS: 'AAPL,MSFT,BINANCE:BTCUSDT' };
       const roomy = producer({ ...common, FINNHUB_WS_URL: roomySim.url, TRADES_TOPIC: roomyTopic });
-      // About 16 KiB: a few hundred trades.
-      const tight = producer({ ...common, FINNHUB_WS_URL: tightSim.url, TRADES_TOPIC: tightTopic, PRODUCER_BUFFER_MAX_BYTES: '16384' });
+      // 96 KiB: about 300 trades.
+      const tight = producer({ ...common, FINNHUB_WS_URL: tightSim.url, TRADES_TOPIC: tightTopic, PRODUCER_BUFFER_MAX_BYTES: '98304' });
       for (const p of [roomy, tight]) {
         await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 300, 60_000, 'streaming');
       }
@@ -211,7 +211,7 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       await eventually(async () => (await roomy.get('/readyz')).status === 503, 60_000, 'not ready while Kafka is away');
       assert.deepEqual((JSON.parse((await roomy.get('/readyz')).body) as { failing: string[] }).failing, ['kafka']);
       assert.ok((await metric(roomy, 'tickerflow_producer_buffer_records')) > 0);
-      assert.ok((await metric(tight, 'tickerflow_producer_buffer_bytes')) <= 16384);
+      assert.ok((await metric(tight, 'tickerflow_producer_buffer_bytes')) <= 98304);
       await broker.restart();
       await sleep(1000);
       roomySim.sim.setGenerating(false);

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { pino } from 'pino';
 import type { Trade } from '@tickerflow/common';
-import { createTradeWriter } from './trade-writer.js';
+import { createTradeWriter, RECORD_OVERHEAD_BYTES } from './trade-writer.js';
 
 /** A controllable stand-in for the Kafka producer: each send waits for the test to settle it. */
 function fakeSender() {
@@ -20,7 +20,7 @@ function fakeSender() {
 
 const trade = (symbol: string, i: number): Trade => ({ symbol, price: i, volume: 1, timestamp: i, conditions: [] });
 
-function setup(maxBufferBytes = 1000) {
+function setup(maxBufferBytes = 100_000) {
   const sender = fakeSender();
   const seen = { produced: 0, dropped: 0, errors: 0 };
   const writer = createTradeWriter(
@@ -78,10 +78,11 @@ describe('trade writer', () => {
   });
 
   it('beyond the byte bound new trades are dropped and counted; the buffer never grows past it', () => {
-    const { writer, seen } = setup(30);
-    // Each record is key (1 byte) + value ("A:NN", 4 bytes) = 5 bytes: 6 fit in 30.
+    const perRecord = 5 + RECORD_OVERHEAD_BYTES;
+    const { writer, seen } = setup(6 * perRecord);
+    // Each record is key (1 byte) + value ("A:NN", 4 bytes) + overhead: 6 fit.
     writer.write(Array.from({ length: 10 }, (_, i) => trade('A', 10 + i)), 0);
-    assert.equal(writer.bufferedBytes(), 30);
+    assert.equal(writer.bufferedBytes(), 6 * perRecord);
     assert.equal(seen.dropped, 4);
     assert.equal(writer.bufferedRecords(), 6);
   });

@@ -6,9 +6,15 @@ export interface RecordSender {
   send(record: ProducerRecord): Promise<RecordMetadata[]>;
 }
 
+/**
+ * What a buffered record costs beyond its key and value bytes (two Buffer
+ * objects and an entry), so the bound reflects memory, not payload alone.
+ */
+export const RECORD_OVERHEAD_BYTES = 256;
+
 export interface TradeWriterOptions {
   topic: string;
-  /** Bytes (keys + values) held while Kafka is slow or away; beyond it new trades are dropped and counted. */
+  /** Memory held for trades while Kafka is slow or away (payload plus per-record overhead); beyond it new trades are dropped and counted. */
   maxBufferBytes: number;
   /** Records per produce request. */
   maxBatchRecords: number;
@@ -93,9 +99,14 @@ export function createTradeWriter(
     write(trades: readonly Trade[], receivedAt: number) {
       let dropped = 0;
       for (const trade of trades) {
+        // A full buffer drops before spending time on encoding.
+        if (bufferedBytes + RECORD_OVERHEAD_BYTES > opts.maxBufferBytes) {
+          dropped++;
+          continue;
+        }
         const key = Buffer.from(trade.symbol, 'utf8');
         const value = deps.encode(trade, receivedAt);
-        const bytes = key.length + value.length;
+        const bytes = key.length + value.length + RECORD_OVERHEAD_BYTES;
         if (bufferedBytes + bytes > opts.maxBufferBytes) {
           dropped++;
           continue;

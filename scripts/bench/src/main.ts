@@ -1,0 +1,52 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { artifactsDir, repoRoot, startKafka } from '@tickerflow/harness';
+import { benchProducer, type ProducerBenchResult } from './producer.js';
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function producerTable(r: ProducerBenchResult): string {
+  return [
+    '| producer scenario | value |',
+    '|---|---|',
+    `| Kafka ProducerPerformance, ${r.recordBytes}-byte records, acks=all, idempotent (reference) | ${fmt(r.referenceRecordsPerSec)} records/s |`,
+    `| tickerflow-producer, finnhub-sim at its highest rate (sim sent ${fmt(r.simMaxTradesPerSec)}/s) | ${fmt(r.producerMaxTradesPerSec)} trades/s acknowledged |`,
+    `| **ratio to ProducerPerformance** | **${fmt(r.ratio, 2)}** |`,
+    `| trades dropped at the highest rate (bounded buffer) | ${fmt(r.droppedAtMax)} |`,
+    `| at a fixed ${fmt(r.fixedRate)} trades/s: achieved | ${fmt(r.fixedAchievedPerSec)} trades/s |`,
+    `| CPU seconds per 1,000 trades | ${fmt(r.cpuSecondsPer1000, 4)} |`,
+    `| peak RSS | ${fmt(r.peakRssMiB, 1)} MiB |`,
+    `| frame received → Kafka ack, p50 / p99 | ${fmt(r.ackLatencyP50Ms, 2)} ms / ${fmt(r.ackLatencyP99Ms, 2)} ms |`,
+    `| naive baseline (one awaited send per trade, as the demos do) | ${fmt(r.naiveTradesPerSec)} trades/s |`,
+  ].join('\n');
+}
+
+async function main() {
+  const scenarios = process.argv.slice(2);
+  const want = (s: string) => scenarios.length === 0 || scenarios.includes(s);
+  const workDir = join(repoRoot, '.harness', 'bench');
+  mkdirSync(workDir, { recursive: true });
+  const broker = await startKafka(workDir);
+  const sections: string[] = [`Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, Kafka single-node KRaft on loopback.`];
+  const results: Record<string, unknown> = {};
+  try {
+    if (want('producer')) {
+      const r = await benchProducer(broker, workDir, { windowMs: 15_000, fixedRate: 5000 });
+      results.producer = r;
+      sections.push(producerTable(r));
+    }
+  } finally {
+    await broker.stop();
+  }
+  const report = sections.join('\n\n') + '\n';
+  const dir = artifactsDir('bench');
+  writeFileSync(join(dir, 'report.md'), report);
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
+  process.stdout.write(report);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
