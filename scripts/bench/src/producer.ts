@@ -136,8 +136,17 @@ export async function benchProducer(broker: KafkaBroker, workDir: string, opts: 
   const recordBytes = meanRecordBytes();
   process.stderr.write(`[bench] producer: ProducerPerformance reference (${recordBytes}-byte records)\n`);
   const referenceRecordsPerSec = await measureReference(broker, join(workDir, 'tools'), recordBytes);
-  process.stderr.write(`[bench] producer: highest rate\n`);
-  const max = await measureProducer(broker, 1_000_000, opts.windowMs);
+  // The simulator shares the machine's cores with the producer and the broker:
+  // flooding at its own top speed (~300k/s here) starves them, so the highest
+  // rate is the best acknowledged rate over a sweep of simulator rates.
+  let max: Awaited<ReturnType<typeof measureProducer>> | undefined;
+  for (const rate of [50_000, 100_000, 200_000, 1_000_000]) {
+    process.stderr.write(`[bench] producer: simulator at ${rate} trades/s\n`);
+    const m = await measureProducer(broker, rate, opts.windowMs);
+    process.stderr.write(`[bench]   acknowledged ${Math.round(m.producedPerSec)}/s (sim sent ${Math.round(m.simSentPerSec)}/s)\n`);
+    if (!max || m.producedPerSec > max.producedPerSec) max = { ...m, simRate: rate } as typeof m;
+  }
+  if (!max) throw new Error('no measurement');
   process.stderr.write(`[bench] producer: fixed ${opts.fixedRate} trades/s\n`);
   const fixed = await measureProducer(broker, opts.fixedRate, opts.windowMs);
   process.stderr.write(`[bench] producer: naive baseline\n`);

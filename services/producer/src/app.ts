@@ -77,7 +77,12 @@ export function createProducerApp(
       events: {
         produced(count, receivedAt, exchangeTimes, ackedAt) {
           metrics.tradesProduced.inc(count);
-          for (const r of receivedAt) metrics.ackLatency.observe((ackedAt - r) / 1000);
+          // Trades of one frame share receivedAt: one observation per frame.
+          let last = Number.NaN;
+          for (const r of receivedAt) {
+            if (r !== last) metrics.ackLatency.observe((ackedAt - r) / 1000);
+            last = r;
+          }
           for (const t of exchangeTimes) metrics.exchangeLatency.observe(Math.max(0, ackedAt - t) / 1000);
         },
         dropped: (count, reason) => metrics.tradesDropped.inc({ reason }, count),

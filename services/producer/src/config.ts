@@ -18,7 +18,8 @@ export const producerConfigSchema = z
     TRADES_TOPIC: env.string('finnhub.trades'),
     KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
     PRODUCER_BUFFER_MAX_BYTES: env.int(64 * 1024 * 1024, 1024),
-    PRODUCER_BATCH_MAX_RECORDS: env.int(10_000, 1),
+    // kafkajs groups a request's messages per partition in O(n^2): keep requests moderate.
+    PRODUCER_BATCH_MAX_RECORDS: env.int(1000, 1),
     SCHEMA_REGISTRY_URL: env.url(['http:', 'https:']).optional(),
     SHUTDOWN_DRAIN_QUIET_MS: env.int(300, 0),
     SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100),

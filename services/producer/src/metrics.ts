@@ -48,7 +48,7 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
     reconnects: new Counter({ name: 'tickerflow_producer_reconnects_total', help: 'Finnhub reconnects, by reason (closed, stale, error, unauthorized).', labelNames: ['reason'], registers }),
     finnhubErrors: new Counter({ name: 'tickerflow_producer_finnhub_errors_total', help: 'Error frames from Finnhub (invalid symbol, too many symbols, ...).', registers }),
     lastFrame: new Gauge({ name: 'tickerflow_producer_last_frame_timestamp_seconds', help: 'When the last frame (pings included) arrived, Unix seconds.', registers }),
-    ackLatency: new Histogram({ name: 'tickerflow_producer_ack_latency_seconds', help: 'From frame received to Kafka acknowledgement, per trade.', buckets: latencyBuckets, registers }),
+    ackLatency: new Histogram({ name: 'tickerflow_producer_ack_latency_seconds', help: 'From frame received to Kafka acknowledgement of its last trade, per frame.', buckets: latencyBuckets, registers }),
     exchangeLatency: new Histogram({ name: 'tickerflow_producer_exchange_latency_seconds', help: 'From exchange timestamp to Kafka acknowledgement, per trade.', buckets: latencyBuckets, registers }),
     setConnectionState(state: ConnectionState) {
       for (const s of connectionStates) connectionState.set({ state: s }, s === state ? 1 : 0);
