@@ -7,14 +7,14 @@ export async function spawnSim(args: string[]): Promise<{ url: string; httpUrl: 
   const child = spawn(process.execPath, [join(repoRoot, 'node_modules', '.bin', 'finnhub-sim'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const nl = buf.indexOf('\n');
       if (nl >= 0) resolve(buf.slice(0, nl));
     });
     child.once('exit', (code) => reject(new Error(`finnhub-sim exited ${code}`)));
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   return {
     url,
     httpUrl: url.replace(/^ws/, 'http'),

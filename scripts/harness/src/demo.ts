@@ -32,8 +32,8 @@ async function main() {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(sim);
-  const simUrl = await new Promise<string>((resolve) => sim.stdout!.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!)));
-  sim.stdout!.resume();
+  const simUrl = await new Promise<string>((resolve) => sim.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!)));
+  sim.stdout.resume();
   const producerPort = process.env.PRODUCER_PORT ?? '8081';
   const producer = spawn(process.execPath, [bin('tickerflow-producer')], {
     stdio: ['ignore', 'inherit', 'inherit'],

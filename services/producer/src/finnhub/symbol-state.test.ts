@@ -43,7 +43,7 @@ describe('symbol states', () => {
   });
 
   it('each too-many error is charged to the latest sent symbol not yet charged or trading', () => {
-    const { states, clock } = setup();
+    const { states } = setup();
     states.want(['A', 'B', 'C', 'D'], ['E'], 4);
     // All in the same millisecond, as on a real reconnect.
     for (const s of ['A', 'B', 'C', 'D']) states.subscribeSent(s);
