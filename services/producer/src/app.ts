@@ -7,7 +7,7 @@ import {
   type Logger,
   type Trade,
 } from '@tickerflow/common';
-import { CompressionTypes, type Kafka } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka } from 'kafkajs';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
@@ -51,6 +51,8 @@ export function createProducerApp(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // murmur2 of the key, as the Java client partitions: other producers agree on a symbol's partition.
+    createPartitioner: Partitioners.DefaultPartitioner,
     // kafkajs retries a request itself (keeping idempotent sequence numbers) until the broker answers.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
   });
