@@ -4,8 +4,5 @@
 # Usage: npm run bench [-- producer]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/node-env.sh
-[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
-bash scripts/harness/install.sh
-npx tsc -b
+source scripts/prepare.sh
 exec node scripts/bench/dist/src/main.js "$@"

@@ -20,3 +20,28 @@ log() { printf '[harness] %s\n' "$*" >&2; }
 # Run a step at most once per cache key: the marker is written only on success.
 done_marker() { [ -f "$1/.complete" ]; }
 mark_done() { touch "$1/.complete"; }
+
+# maven_classpath DEST "group:artifact:version"... : resolves the artifacts and
+# their runtime dependencies from Maven Central into DEST/lib (one classpath).
+maven_classpath() {
+  local dest=$1; shift
+  local deps="" coord group artifact version
+  for coord in "$@"; do
+    IFS=: read -r group artifact version <<<"$coord"
+    deps+="<dependency><groupId>$group</groupId><artifactId>$artifact</artifactId><version>$version</version></dependency>"
+  done
+  rm -rf "$dest/lib"
+  mkdir -p "$dest/lib"
+  cat > "$dest/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>tickerflow.harness</groupId>
+  <artifactId>classpath</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>$deps</dependencies>
+</project>
+POM
+  mvn -q -B -f "$dest/pom.xml" -Dmaven.repo.local="$TICKERFLOW_CACHE/m2" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dest/lib"
+}
