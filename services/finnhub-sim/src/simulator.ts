@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import {
   errorFrame,
   invalidSymbolMessage,
@@ -94,7 +94,8 @@ export function createSimulator(options: SimOptions, now: () => number = Date.no
   const live = () => [...connections.values()].filter((c) => c.stats.open);
 
   function send(conn: Connection, text: string, trades: readonly WireTrade[] = []): boolean {
-    if (!conn.stats.open || conn.stats.stalled) return false;
+    // A closing socket sends nothing more: only what really went out is counted.
+    if (!conn.stats.open || conn.stats.stalled || conn.socket.readyState !== WebSocket.OPEN) return false;
     if (conn.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       conn.stats.framesSkipped++;
       return false;

@@ -47,7 +47,7 @@ export function createProducerApp(
   deps: { kafka: Kafka; registry: Registry; logger: Logger; codec: Codec<TradeRecord>; symbols: SymbolSource },
 ) {
   const { logger } = deps;
-  const producer = deps.kafka.producer({
+  const newProducer = () => deps.kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
@@ -56,6 +56,29 @@ export function createProducerApp(
     // kafkajs retries a request itself (keeping idempotent sequence numbers) until the broker answers.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
   });
+  let producer = newProducer();
+  /**
+   * A broker that lost data (an unclean restart) no longer knows this
+   * producer's id or sequence numbers, and kafkajs cannot recover from that on
+   * its own: start a fresh idempotent producer, and let the writer resend.
+   */
+  const sender = {
+    async send(record: Parameters<typeof producer.send>[0]) {
+      try {
+        return await producer.send(record);
+      } catch (err) {
+        const type = (err as { type?: string }).type ?? '';
+        if (['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'].includes(type)) {
+          logger.warn({ type }, 'the broker lost this producer\'s state: starting a fresh idempotent producer');
+          const stale = producer;
+          producer = newProducer();
+          await stale.disconnect().catch(() => undefined);
+          await producer.connect();
+        }
+        throw err;
+      }
+    },
+  };
   const states = createSymbolStates({ acceptAfterMs: config.FINNHUB_SYMBOL_ACCEPT_SECONDS * 1000, now: Date.now });
   // Read at scrape time, after `writer` exists.
   const metrics = createProducerMetrics(deps.registry, {
@@ -73,7 +96,7 @@ export function createProducerApp(
       stuckAfterMs: 5_000,
     },
     {
-      sender: producer,
+      sender,
       encode: (trade, receivedAt) => deps.codec.encode({ ...trade, receivedAt }),
       logger,
       events: {
