@@ -4,9 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { loadSchema, parseFrame, singleObjectCodec, subscribeMessage, type Trade } from '@tickerflow/common';
-import { createTopic, eventually, runKafkaTool, startService, type KafkaBroker } from '@tickerflow/harness';
-import { cpuSeconds, histogramQuantile, peakRssBytes, sample } from './measure.js';
-import { spawnSim } from './processes.js';
+import { createTopic, eventually, histogramQuantile, runKafkaTool, sample, startService, startSimProcess, type KafkaBroker } from '@tickerflow/harness';
+import { cpuSeconds, peakRssBytes } from './measure.js';
 
 const TOKEN = `bench-${randomUUID()}`;
 const SYMBOLS = ['AAPL', 'MSFT', 'AMZN', 'GOOG', 'META', 'NVDA', 'TSLA', 'BRK.B', 'JPM', 'V', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'COINBASE:SOL-USD', 'OANDA:EUR_USD', 'OANDA:USD_JPY', 'IC MARKETS:1'];
@@ -42,7 +41,7 @@ async function scrape(port: number): Promise<string> {
 async function measureProducer(broker: KafkaBroker, rate: number, windowMs: number) {
   const topic = `bench.trades.${randomUUID().slice(0, 8)}`;
   await createTopic([broker.bootstrap], topic, 3);
-  const sim = await spawnSim(['--token', TOKEN, '--rate', String(rate), '--max-trades-per-frame', '50', '--seed', '42']);
+  const sim = await startSimProcess(['--token', TOKEN, '--rate', String(rate), '--max-trades-per-frame', '50', '--seed', '42']);
   const producer = startService('tickerflow-producer', {
     FINNHUB_TOKEN: TOKEN,
     FINNHUB_WS_URL: sim.url,
@@ -80,7 +79,7 @@ async function measureProducer(broker: KafkaBroker, rate: number, windowMs: numb
 async function measureNaive(broker: KafkaBroker, windowMs: number): Promise<number> {
   const topic = `bench.naive.${randomUUID().slice(0, 8)}`;
   await createTopic([broker.bootstrap], topic, 3);
-  const sim = await spawnSim(['--token', TOKEN, '--rate', '20000', '--seed', '42']);
+  const sim = await startSimProcess(['--token', TOKEN, '--rate', '20000', '--seed', '42']);
   const kafka = new Kafka({ clientId: 'naive', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafka } from './kafka.js';
 import { createTopic } from './kafka-read.js';
 import { repoRoot } from './paths.js';
+import { sample } from './prom-text.js';
+import { startSimProcess } from './service.js';
 
 /**
  * The main job on one machine: a local single-node Kafka, finnhub-sim and
@@ -28,12 +30,9 @@ async function main() {
   for (const topic of ['finnhub.trades', 'finnhub.candles', 'finnhub.trades.dlq']) await createTopic(brokers, topic, 3);
   const token = 'demo-token';
   const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name);
-  const sim = spawn(process.execPath, [bin('finnhub-sim'), '--port', '0', '--token', token, '--rate', process.env.DEMO_RATE ?? '200'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(sim);
-  const simUrl = await new Promise<string>((resolve) => sim.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!)));
-  sim.stdout.resume();
+  const sim = await startSimProcess(['--port', '0', '--token', token, '--rate', process.env.DEMO_RATE ?? '200']);
+  children.push(sim.child);
+  const simUrl = sim.url;
   const producerPort = process.env.PRODUCER_PORT ?? '8081';
   const producer = spawn(process.execPath, [bin('tickerflow-producer')], {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -63,7 +62,7 @@ async function main() {
     await sleep(5000);
     try {
       const text = await (await fetch(`http://127.0.0.1:${producerPort}/metrics`)).text();
-      const produced = /^tickerflow_producer_trades_produced_total (\S+)/m.exec(text)?.[1] ?? '0';
+      const produced = sample(text, 'tickerflow_producer_trades_produced_total');
       process.stdout.write(`[demo] trades in Kafka: ${produced}\n`);
     } catch {
       process.stdout.write('[demo] producer not answering yet\n');

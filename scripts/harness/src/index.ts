@@ -9,3 +9,4 @@ export * from './processes.js';
 export * from './kafka-read.js';
 export * from './service.js';
 export * from './prometheus.js';
+export * from './prom-text.js';

@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, startOpsServer } from '@tickerflow/common';
+import { createRegistry, startOpsServer } from '@tickerflow/common';
 import { Gauge } from 'prom-client';
 import { controlRoutes } from './control.js';
 import { createSimulator, defaultSimOptions, type SimOptions } from './simulator.js';
@@ -38,4 +38,3 @@ export async function startSim(options: Partial<SimOptions> & { token: string; p
   };
 }
 
-export { createLogger };

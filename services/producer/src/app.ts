@@ -7,12 +7,13 @@ import {
   type Logger,
   type Trade,
 } from '@tickerflow/common';
-import { CompressionTypes, Partitioners, type Kafka } from 'kafkajs';
+import { CompressionTypes, type Kafka } from 'kafkajs';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
 import { createFinnhubConnection } from './finnhub/connection.js';
 import { createSymbolStates } from './finnhub/symbol-state.js';
+import { createIdempotentSender } from './kafka/idempotent-sender.js';
 import { createTradeWriter } from './kafka/trade-writer.js';
 import { createProducerMetrics } from './metrics.js';
 import { fileSymbols, parseSymbolList, staticSymbols, type SymbolSource } from './symbols/source.js';
@@ -47,38 +48,7 @@ export function createProducerApp(
   deps: { kafka: Kafka; registry: Registry; logger: Logger; codec: Codec<TradeRecord>; symbols: SymbolSource },
 ) {
   const { logger } = deps;
-  const newProducer = () => deps.kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // murmur2 of the key, as the Java client partitions: other producers agree on a symbol's partition.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // kafkajs retries a request itself (keeping idempotent sequence numbers) until the broker answers.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
-  });
-  let producer = newProducer();
-  /**
-   * A broker that lost data (an unclean restart) no longer knows this
-   * producer's id or sequence numbers, and kafkajs cannot recover from that on
-   * its own: start a fresh idempotent producer, and let the writer resend.
-   */
-  const sender = {
-    async send(record: Parameters<typeof producer.send>[0]) {
-      try {
-        return await producer.send(record);
-      } catch (err) {
-        const type = (err as { type?: string }).type ?? '';
-        if (['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'].includes(type)) {
-          logger.warn({ type }, 'the broker lost this producer\'s state: starting a fresh idempotent producer');
-          const stale = producer;
-          producer = newProducer();
-          await stale.disconnect().catch(() => undefined);
-          await producer.connect();
-        }
-        throw err;
-      }
-    },
-  };
+  const sender = createIdempotentSender(deps.kafka, logger);
   const states = createSymbolStates({ acceptAfterMs: config.FINNHUB_SYMBOL_ACCEPT_SECONDS * 1000, now: Date.now });
   // Read at scrape time, after `writer` exists.
   const metrics = createProducerMetrics(deps.registry, {
@@ -100,15 +70,15 @@ export function createProducerApp(
       encode: (trade, receivedAt) => deps.codec.encode({ ...trade, receivedAt }),
       logger,
       events: {
-        produced(count, receivedAt, exchangeTimes, ackedAt) {
-          metrics.tradesProduced.inc(count);
+        produced(batch, ackedAt) {
+          metrics.tradesProduced.inc(batch.length);
           // Trades of one frame share receivedAt: one observation per frame.
           let last = Number.NaN;
-          for (const r of receivedAt) {
-            if (r !== last) metrics.ackLatency.observe((ackedAt - r) / 1000);
-            last = r;
+          for (const { receivedAt, timestamp } of batch) {
+            if (receivedAt !== last) metrics.ackLatency.observe((ackedAt - receivedAt) / 1000);
+            last = receivedAt;
+            metrics.exchangeLatency.observe(Math.max(0, ackedAt - timestamp) / 1000);
           }
-          for (const t of exchangeTimes) metrics.exchangeLatency.observe(Math.max(0, ackedAt - t) / 1000);
         },
         dropped: (count, reason) => metrics.tradesDropped.inc({ reason }, count),
         produceError: () => metrics.produceErrors.inc(),
@@ -165,7 +135,7 @@ export function createProducerApp(
       });
     },
     async start() {
-      await producer.connect();
+      await sender.connect();
       kafkaConnected = true;
       await deps.symbols.start((symbols) => {
         logger.info({ count: symbols.length }, 'symbols changed');
@@ -180,7 +150,7 @@ export function createProducerApp(
       await connection.stop();
       const left = await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2);
       if (left > 0) logger.error({ left }, 'shutdown: trades not acknowledged by Kafka before the deadline');
-      await producer.disconnect();
+      await sender.disconnect();
     },
   };
 }

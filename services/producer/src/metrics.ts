@@ -13,7 +13,7 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
   const connectionState = new Gauge({ name: 'tickerflow_producer_connection_state', help: 'Finnhub connection state (1 for the current state).', labelNames: ['state'], registers });
   const symbolTrades = new Counter({ name: 'tickerflow_producer_symbol_trades_total', help: 'Trades received per symbol.', labelNames: ['symbol'], registers });
   const symbolChildren = new Map<string, Counter.Internal>();
-  const symbolLastTrade = new Gauge({
+  new Gauge({
     name: 'tickerflow_producer_symbol_last_trade_timestamp_seconds',
     help: 'Exchange time of the last trade per wanted symbol, Unix seconds.',
     labelNames: ['symbol'],
@@ -23,7 +23,6 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
       for (const s of live.symbols()) if (s.lastTradeAt !== undefined) this.set({ symbol: s.symbol }, s.lastTradeAt / 1000);
     },
   });
-  void symbolLastTrade;
   new Gauge({
     name: 'tickerflow_producer_symbols',
     help: 'Wanted symbols by state (pending, subscribed, rejected, over-limit).',

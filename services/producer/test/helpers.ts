@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTopic, eventually, readTopic, startService, type ServiceProcess } from '@tickerflow/harness';
+import { createTopic, eventually, readTopic, sample, startService, type ServiceProcess } from '@tickerflow/harness';
 import { fromWire, loadSchema, singleObjectCodec, type Trade, type WireTrade } from '@tickerflow/common';
 import type { RunningSim } from '@tickerflow/finnhub-sim';
 
@@ -47,9 +47,7 @@ export function startProducer(env: Record<string, string>): ServiceProcess {
 
 /** The value of one sample in Prometheus text, e.g. metric('x_total{type="ping"}'). */
 export async function metric(producer: ServiceProcess, series: string): Promise<number> {
-  const { body } = await producer.get('/metrics');
-  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+  return sample((await producer.get('/metrics')).body, series);
 }
 
 /** Waits until the producer has had every trade it received acknowledged by Kafka. */

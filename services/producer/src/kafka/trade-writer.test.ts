@@ -29,7 +29,7 @@ function setup(maxBufferBytes = 100_000) {
       sender,
       encode: (t) => Buffer.from(`${t.symbol}:${t.price}`),
       events: {
-        produced: (n) => (seen.produced += n),
+        produced: (batch) => (seen.produced += batch.length),
         dropped: (n) => (seen.dropped += n),
         produceError: () => seen.errors++,
       },

@@ -24,7 +24,8 @@ export interface TradeWriterOptions {
 }
 
 export interface WriterEvents {
-  produced(count: number, receivedAt: readonly number[], exchangeTimes: readonly number[], ackedAt: number): void;
+  /** A batch was acknowledged: when each of its trades was received, and its exchange time. */
+  produced(batch: readonly { receivedAt: number; timestamp: number }[], ackedAt: number): void;
   dropped(count: number, reason: 'buffer_full'): void;
   produceError(err: Error): void;
 }
@@ -79,7 +80,7 @@ export function createTradeWriter(
           head += batch.length;
           for (const p of batch) bufferedBytes -= p.bytes;
           lastSendFailed = false;
-          deps.events.produced(batch.length, batch.map((p) => p.receivedAt), batch.map((p) => p.timestamp), ackedAt);
+          deps.events.produced(batch, ackedAt);
         },
         (err: Error) => {
           // Not acknowledged: the batch stays at the head and is sent again.
