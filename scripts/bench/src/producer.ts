@@ -139,7 +139,7 @@ export async function benchProducer(broker: KafkaBroker, workDir: string, opts: 
   // flooding at its own top speed (~300k/s here) starves them, so the highest
   // rate is the best acknowledged rate over a sweep of simulator rates.
   let max: Awaited<ReturnType<typeof measureProducer>> | undefined;
-  for (const rate of [50_000, 100_000, 200_000, 1_000_000]) {
+  for (const rate of [50_000, 100_000, 150_000, 200_000, 1_000_000]) {
     process.stderr.write(`[bench] producer: simulator at ${rate} trades/s\n`);
     const m = await measureProducer(broker, rate, opts.windowMs);
     process.stderr.write(`[bench]   acknowledged ${Math.round(m.producedPerSec)}/s (sim sent ${Math.round(m.simSentPerSec)}/s)\n`);

@@ -7,13 +7,12 @@ import {
   type Logger,
   type Trade,
 } from '@tickerflow/common';
-import { CompressionTypes, type Kafka } from 'kafkajs';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
 import { createFinnhubConnection } from './finnhub/connection.js';
 import { createSymbolStates } from './finnhub/symbol-state.js';
-import { createIdempotentSender } from './kafka/idempotent-sender.js';
+import type { TradeSender } from './kafka/trade-sender.js';
 import { createTradeWriter } from './kafka/trade-writer.js';
 import { createProducerMetrics } from './metrics.js';
 import { fileSymbols, parseSymbolList, staticSymbols, type SymbolSource } from './symbols/source.js';
@@ -45,10 +44,10 @@ export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSour
  */
 export function createProducerApp(
   config: ProducerConfig,
-  deps: { kafka: Kafka; registry: Registry; logger: Logger; codec: Codec<TradeRecord>; symbols: SymbolSource },
+  deps: { sender: TradeSender; registry: Registry; logger: Logger; codec: Codec<TradeRecord>; symbols: SymbolSource },
 ) {
   const { logger } = deps;
-  const sender = createIdempotentSender(deps.kafka, logger);
+  const sender = deps.sender;
   const states = createSymbolStates({ acceptAfterMs: config.FINNHUB_SYMBOL_ACCEPT_SECONDS * 1000, now: Date.now });
   // Read at scrape time, after `writer` exists.
   const metrics = createProducerMetrics(deps.registry, {
@@ -62,7 +61,6 @@ export function createProducerApp(
       topic: config.TRADES_TOPIC,
       maxBufferBytes: config.PRODUCER_BUFFER_MAX_BYTES,
       maxBatchRecords: config.PRODUCER_BATCH_MAX_RECORDS,
-      compression: config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       stuckAfterMs: 5_000,
     },
     {
@@ -135,7 +133,7 @@ export function createProducerApp(
       });
     },
     async start() {
-      await sender.connect();
+      await sender.connect(config.TRADES_TOPIC);
       kafkaConnected = true;
       await deps.symbols.start((symbols) => {
         logger.info({ count: symbols.length }, 'symbols changed');
@@ -150,7 +148,7 @@ export function createProducerApp(
       await connection.stop();
       const left = await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2);
       if (left > 0) logger.error({ left }, 'shutdown: trades not acknowledged by Kafka before the deadline');
-      await sender.disconnect();
+      await sender.close();
     },
   };
 }

@@ -1,6 +1,7 @@
-import { createKafka, createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
+import { createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
 import { createProducerApp, symbolSource, tradeCodec } from './app.js';
 import { readProducerConfig } from './config.js';
+import { createTradeSender } from './kafka/trade-sender.js';
 
 /** Composition root: read config, build the parts, start, wait for signals. */
 async function main() {
@@ -8,7 +9,7 @@ async function main() {
   const logger = createLogger({ service: 'tickerflow-producer', level: config.LOG_LEVEL, secrets: [config.FINNHUB_TOKEN, config.KAFKA_SASL_PASSWORD] });
   const registry = createRegistry();
   const app = createProducerApp(config, {
-    kafka: createKafka(config, 'tickerflow-producer', logger),
+    sender: createTradeSender(config, { clientId: 'tickerflow-producer', compression: config.KAFKA_COMPRESSION }),
     registry,
     logger,
     codec: await tradeCodec(config),

@@ -17,6 +17,7 @@ import {
 } from '@tickerflow/harness';
 import { loadReplay, startSim, type RunningSim } from '@tickerflow/finnhub-sim';
 import { schemasDir } from '@tickerflow/common';
+import { Partitioners } from 'kafkajs';
 import { kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, startProducer, TOKEN } from './helpers.js';
 
 const fixtureFile = join(sharedDir, 'fixtures', 'finnhub', 'public-samples.jsonl');
@@ -83,6 +84,12 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     assert.equal(decoded.length, sent.length);
     const javaTrades = decoded.map((d) => ({ symbol: d.symbol as string, price: d.price as number, volume: d.volume as number, timestamp: d.timestamp as number, conditions: d.conditions as string[] }));
     assert.deepEqual(sortedKeys(javaTrades), sortedKeys(sent));
+    // Keys are partitioned as the Java client does (kafkajs's default partitioner is Java-compatible).
+    const javaCompatible = Partitioners.DefaultPartitioner();
+    const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+    for (const r of records) {
+      assert.equal(r.partition, javaCompatible({ topic, partitionMetadata, message: { key: r.key, value: null } }), r.key!.toString());
+    }
 
     const metricsText = (await p.get('/metrics')).body;
     assert.deepEqual(await promtoolCheckMetrics(metricsText), { ok: true, output: '' });
@@ -153,6 +160,7 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const wanted = ['AAPL', 'FX:EURUSD', 'MSFT', 'GOOG', 'NVDA', 'TSLA'];
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: wanted.join(','), FINNHUB_SYMBOL_LIMIT: '5' });
     await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="over-limit"}')) === 2, 30_000, 'over-limit counted');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="subscribed"}')) === 3, 30_000, 'accepted symbols settled');
     const states = Object.fromEntries(
       (JSON.parse((await p.get('/symbols')).body) as { symbol: string; status: string; message?: string }[]).map((x) => [x.symbol, [x.status, x.message]]),
     );

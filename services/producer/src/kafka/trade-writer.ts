@@ -1,9 +1,7 @@
 import type { Logger, Trade } from '@tickerflow/common';
-import type { CompressionTypes, Message, ProducerRecord, RecordMetadata } from 'kafkajs';
-
-/** The part of a kafkajs producer the writer uses. */
+/** What the writer needs of a Kafka producer: one acks=all request, resolved once acknowledged. */
 export interface RecordSender {
-  send(record: ProducerRecord): Promise<RecordMetadata[]>;
+  send(topic: string, messages: readonly { key: Buffer; value: Buffer }[]): Promise<void>;
 }
 
 /**
@@ -18,7 +16,6 @@ export interface TradeWriterOptions {
   maxBufferBytes: number;
   /** Records per produce request. */
   maxBatchRecords: number;
-  compression: CompressionTypes;
   /** A send that takes longer than this marks Kafka as not ready. */
   stuckAfterMs: number;
 }
@@ -43,8 +40,7 @@ interface Pending {
  * request is in flight at a time (so per-symbol order holds and the
  * idempotent producer keeps its sequence numbers); while it is, new trades
  * accumulate and go together in the next request, so batches grow with load.
- * kafkajs retries a failed request itself, keeping its sequence numbers, so a
- * broker outage only holds the buffer until the broker returns.
+ * A request that fails is sent again from the head of the buffer.
  */
 export function createTradeWriter(
   opts: TradeWriterOptions,
@@ -71,9 +67,8 @@ export function createTradeWriter(
     }
     const batch = queue.slice(head, head + opts.maxBatchRecords);
     inFlightSince = now();
-    const messages: Message[] = batch.map((p) => ({ key: p.key, value: p.value }));
     deps.sender
-      .send({ topic: opts.topic, messages, acks: -1, compression: opts.compression })
+      .send(opts.topic, batch)
       .then(
         () => {
           const ackedAt = now();
