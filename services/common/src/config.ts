@@ -20,8 +20,9 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessE
 
 /** Reusable field parsers for environment variables (all arrive as strings). */
 export const env = {
-  string: (fallback?: string) => (fallback === undefined ? z.string().min(1) : z.string().min(1).default(fallback)),
-  optionalString: () => z.string().min(1).optional(),
+  string: (fallback?: string) =>
+    fallback === undefined ? z.string({ error: 'is required' }).min(1, 'is required') : z.string().min(1, 'must not be empty').default(fallback),
+  optionalString: () => z.string().min(1, 'must not be empty').optional(),
   int: (fallback: number, min = 0) =>
     z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be at least ${min}`).default(fallback),
   number: (fallback: number, min = 0) =>
@@ -32,8 +33,9 @@ export const env = {
       .default(fallback ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   list: (fallback?: string) =>
-    (fallback === undefined ? z.string().min(1) : z.string().min(1).default(fallback)).transform((v) =>
-      v.split(',').filter((s) => s.length > 0),
+    (fallback === undefined ? z.string({ error: 'is required' }).min(1, 'is required') : z.string().min(1).default(fallback)).transform((v) =>
+      // For host lists, not symbols: entries are trimmed.
+      v.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
     ),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   url: (protocols: string[]) =>

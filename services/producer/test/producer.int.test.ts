@@ -13,6 +13,7 @@ import {
   readTopic,
   sharedDir,
   startKafka,
+  startService,
   type ServiceProcess,
 } from '@tickerflow/harness';
 import { loadReplay, startSim, type RunningSim } from '@tickerflow/finnhub-sim';
@@ -243,6 +244,14 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       }
     } finally {
       await broker.stop();
+    }
+  });
+
+  it('broken configuration stops it at start-up with exit code 2 and a message naming each variable', async () => {
+    const p = startService('tickerflow-producer', { FINNHUB_TOKEN: '', KAFKA_BROKERS: '', FINNHUB_STALE_SECONDS: 'soon', FINNHUB_WS_URL: 'http://x' });
+    assert.equal(await p.exited, 2);
+    for (const name of ['FINNHUB_TOKEN: is required', 'KAFKA_BROKERS: is required', 'FINNHUB_STALE_SECONDS: must be a number', 'FINNHUB_WS_URL: must be a URL with scheme wss: or ws:']) {
+      assert.ok(p.output().includes(name), `${name} in:\n${p.output()}`);
     }
   });
 
