@@ -7,3 +7,4 @@ export * from './ops-server.js';
 export * from './shutdown.js';
 export * from './finnhub/protocol.js';
 export * from './kafka.js';
+export * from './candles/index.js';

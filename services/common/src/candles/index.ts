@@ -1,0 +1,4 @@
+export * from './aggregator.js';
+export * from './candle.js';
+export * from './interval.js';
+export * from './reference.js';
