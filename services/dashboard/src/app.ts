@@ -1,0 +1,71 @@
+import { loadSchema, singleObjectCodec, type Candle, type Logger, type TradeValue } from '@tickerflow/common';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { DashboardConfig } from './config.js';
+import { createFeed } from './feed.js';
+import { createDashboardMetrics } from './metrics.js';
+import { dashboardRoutes } from './routes.js';
+import { createSseHub } from './sse.js';
+import { createCandleStore } from './store.js';
+
+export type { CandleEvent } from './feed.js';
+export type { HeldCandle, SymbolStats } from './store.js';
+
+/**
+ * Kafka readers → bounded store → server-sent events and the JSON API.
+ * Wires the parts; main.ts gives it a Kafka client, a registry and a logger.
+ */
+export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka; registry: Registry; logger: Logger }) {
+  const intervals = config.CANDLE_INTERVALS.map((i) => i.name);
+  const store = createCandleStore({ intervals, historyMax: config.DASHBOARD_HISTORY_MAX, symbolsMax: config.DASHBOARD_SYMBOLS_MAX });
+  const metrics = createDashboardMetrics(
+    deps.registry,
+    {
+      candlesHeld: () => store.size(),
+      symbolsHeld: () => store.symbolCount(),
+      symbolsEvicted: () => store.evictions(),
+      sseClients: () => sse.clients(),
+      kafkaState: () => feed.status(),
+    },
+    { trades: config.TRADES_TOPIC, candles: config.CANDLES_TOPIC },
+  );
+  const sse = createSseHub({
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    greeting: () => [{ event: 'status', data: { kafka: feed.status() } }],
+    sent: (event) => metrics.sseEvents.inc({ event }),
+  });
+  const feed = createFeed(
+    {
+      tradesTopic: config.TRADES_TOPIC,
+      candlesTopic: config.CANDLES_TOPIC,
+      intervals: config.CANDLE_INTERVALS,
+      allowedLatenessMs: config.ALLOWED_LATENESS,
+      lookbackMs: config.DASHBOARD_LOOKBACK,
+    },
+    {
+      kafka: deps.kafka,
+      store,
+      metrics,
+      logger: deps.logger,
+      tradeCodec: singleObjectCodec<TradeValue>(loadSchema('trade')),
+      candleCodec: singleObjectCodec<Candle>(loadSchema('candle')),
+      events: {
+        candle: (e) => sse.broadcast({ event: 'candle', data: e, symbol: e.symbol }),
+        stats: (s) => sse.broadcast({ event: 'stats', data: s, symbol: s.symbol }),
+        status: (kafka) => sse.broadcast({ event: 'status', data: { kafka } }),
+      },
+    },
+  );
+
+  return {
+    store,
+    readiness: [{ name: 'kafka', ready: () => feed.ready() }],
+    routes: dashboardRoutes({ store, sse, intervals }),
+    start: () => feed.start(),
+    /** Ends the event streams, then leaves Kafka. */
+    async stop() {
+      sse.close();
+      await feed.stop();
+    },
+  };
+}

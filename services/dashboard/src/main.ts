@@ -1,0 +1,28 @@
+import { ConfigError, createKafka, createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
+import { createDashboardApp } from './app.js';
+import { readDashboardConfig } from './config.js';
+
+/** Composition root: read config, build the parts, start, wait for signals. */
+async function main() {
+  const config = readDashboardConfig(process.env);
+  const logger = createLogger({ service: 'tickerflow-dashboard', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD] });
+  const registry = createRegistry();
+  const app = createDashboardApp(config, { kafka: createKafka(config, 'tickerflow-dashboard', logger), registry, logger });
+  const ops = await startOpsServer({ port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });
+  logger.info(
+    { port: ops.port, tradesTopic: config.TRADES_TOPIC, candlesTopic: config.CANDLES_TOPIC, intervals: config.CANDLE_INTERVALS.map((i) => i.name) },
+    'tickerflow-dashboard starting',
+  );
+  onShutdown(logger, async () => {
+    await app.stop();
+    await ops.close();
+  }, config.SHUTDOWN_TIMEOUT_MS);
+  // Reads in the background, retrying until Kafka answers; the page is served meanwhile.
+  app.start();
+}
+
+main().catch((err: unknown) => {
+  // Config errors name the variable, never its value.
+  process.stderr.write(`tickerflow-dashboard: ${(err as Error).message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, type Logger } from '@tickerflow/common';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaState } from './metrics.js';
+
+export interface TopicReaderOptions {
+  topic: string;
+  /** Where reading starts: the first record at or after this time (epoch ms), asked again on every (re)start. */
+  fromTime: () => number;
+  /** Records of one partition, in offset order, each exactly once per (re)start. */
+  onBatch(partition: number, messages: readonly KafkaMessage[]): void;
+  onState(state: KafkaState): void;
+  logger: Logger;
+}
+
+/** A throwaway consumer group: the dashboard never commits, every replica reads everything. */
+export const throwawayGroupId = (role: string) => `tickerflow-dashboard-${hostname()}-${role}-${randomBytes(6).toString('hex')}`;
+
+/**
+ * Reads one topic from a point in time to its live end with a kafkajs
+ * consumer in a fresh group (read_committed, offsets never committed).
+ *
+ * The start offsets come from the broker's time index; the consumer seeks
+ * there whenever it joins its group. Fetches that raced the seek are filtered
+ * out per partition (nothing before the start, nothing twice), so every record
+ * from the start on reaches `onBatch` exactly once and in order.
+ */
+export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
+  const { logger, topic } = opts;
+  let consumer: Consumer | undefined;
+  let stopping = false;
+  let attempt = 0;
+  /** Per partition: the next offset to hand on. */
+  const next = new Map<number, bigint>();
+  let starting: Promise<void> | undefined;
+  const abort = new AbortController();
+
+  async function startOffsets(): Promise<Map<number, bigint>> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, opts.fromTime());
+      return new Map(offsets.map((o) => [o.partition, BigInt(o.offset)]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function runOnce(): Promise<void> {
+    opts.onState('connecting');
+    // After a restart, reading goes on where it stopped: what was handed on stays handed on.
+    for (const [p, o] of await startOffsets()) if (!next.has(p)) next.set(p, o);
+    const c = kafka.consumer({
+      groupId: throwawayGroupId(topic),
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8 },
+    });
+    consumer = c;
+    c.on(c.events.GROUP_JOIN, ({ payload }) => {
+      attempt = 0;
+      for (const partition of payload.memberAssignment[topic] ?? []) {
+        const offset = next.get(partition);
+        if (offset !== undefined) c.seek({ topic, partition, offset: offset.toString() });
+      }
+      opts.onState('connected');
+    });
+    c.on(c.events.CRASH, ({ payload }) => {
+      logger.error({ topic, err: { message: payload.error.message }, restart: payload.restart }, 'Kafka reader crashed');
+      opts.onState('error');
+      // kafkajs restarts by itself after retriable errors; after the others we start afresh.
+      if (!payload.restart && !stopping) void restart();
+    });
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const partition = batch.partition;
+        const from = next.get(partition) ?? 0n;
+        const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
+        if (fresh.length > 0) {
+          next.set(partition, BigInt(fresh[fresh.length - 1]!.offset) + 1n);
+          opts.onBatch(partition, fresh);
+        }
+        await Promise.resolve();
+      },
+    });
+  }
+
+  async function startWithRetry(): Promise<void> {
+    while (!stopping) {
+      try {
+        await runOnce();
+        return;
+      } catch (err) {
+        opts.onState('error');
+        const delay = backoffDelay(attempt++, { initialMs: 500, maxMs: 15_000 });
+        logger.error({ topic, err: { message: (err as Error).message }, retryInMs: delay }, 'cannot start the Kafka reader; retrying');
+        await consumer?.disconnect().catch(() => undefined);
+        consumer = undefined;
+        await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  async function restart() {
+    await consumer?.disconnect().catch(() => undefined);
+    consumer = undefined;
+    if (!stopping) starting = startWithRetry();
+  }
+
+  return {
+    /** Starts reading in the background, retrying until Kafka answers. */
+    start(): void {
+      starting = startWithRetry();
+    },
+    async stop(): Promise<void> {
+      stopping = true;
+      abort.abort();
+      await consumer?.disconnect().catch(() => undefined);
+      await starting?.catch(() => undefined);
+      await consumer?.disconnect().catch(() => undefined);
+    },
+  };
+}
