@@ -8,3 +8,4 @@ export * from './shutdown.js';
 export * from './finnhub/protocol.js';
 export * from './kafka.js';
 export * from './candles/index.js';
+export * from './trades-topic.js';

@@ -14,6 +14,7 @@ import { createFinnhubConnection } from './finnhub/connection.js';
 import { createSymbolStates } from './finnhub/symbol-state.js';
 import type { TradeSender } from './kafka/trade-sender.js';
 import { createTradeWriter } from './kafka/trade-writer.js';
+import { createWatermarkTicker } from './kafka/watermarks.js';
 import { createProducerMetrics } from './metrics.js';
 import { fileSymbols, parseSymbolList, staticSymbols, type SymbolSource } from './symbols/source.js';
 
@@ -69,6 +70,7 @@ export function createProducerApp(
       logger,
       events: {
         produced(batch, ackedAt) {
+          if (batch.length === 0) return;
           metrics.tradesProduced.inc(batch.length);
           // Trades of one frame share receivedAt: one observation per frame.
           let last = Number.NaN;
@@ -119,6 +121,7 @@ export function createProducerApp(
   );
   const stateTicker = setInterval(() => states.tick(), 1000);
   let kafkaConnected = false;
+  const watermarks = createWatermarkTicker(config, { sender, writer, logger });
 
   return {
     readiness: [
@@ -135,6 +138,7 @@ export function createProducerApp(
     async start() {
       await sender.connect(config.TRADES_TOPIC);
       kafkaConnected = true;
+      await watermarks.start();
       await deps.symbols.start((symbols) => {
         logger.info({ count: symbols.length }, 'symbols changed');
         connection.setSymbols(symbols);
@@ -146,6 +150,7 @@ export function createProducerApp(
       clearInterval(stateTicker);
       deps.symbols.stop();
       await connection.stop();
+      watermarks.stop();
       const left = await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2);
       if (left > 0) logger.error({ left }, 'shutdown: trades not acknowledged by Kafka before the deadline');
       await sender.close();

@@ -20,6 +20,8 @@ export const producerConfigSchema = z
     PRODUCER_BUFFER_MAX_BYTES: env.int(64 * 1024 * 1024, 1024),
     // Larger requests measured slower on the bench (see the README).
     PRODUCER_BATCH_MAX_RECORDS: env.int(1000, 1),
+    // Watermark records carry event time on quiet partitions (0 turns them off).
+    PRODUCER_WATERMARK_INTERVAL_MS: env.int(1000, 0),
     SCHEMA_REGISTRY_URL: env.url(['http:', 'https:']).optional(),
     SHUTDOWN_DRAIN_QUIET_MS: env.int(300, 0),
     SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100),

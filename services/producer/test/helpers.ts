@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTopic, eventually, readTopic, sample, startService, type ServiceProcess } from '@tickerflow/harness';
-import { fromWire, loadSchema, singleObjectCodec, type Trade, type WireTrade } from '@tickerflow/common';
+import { fromWire, loadSchema, singleObjectCodec, WATERMARK_HEADER, type Trade, type WireTrade } from '@tickerflow/common';
 import type { RunningSim } from '@tickerflow/finnhub-sim';
 
 export const TOKEN = `tf-test-token-${randomUUID()}`;
@@ -18,8 +18,13 @@ export async function simSent(sim: RunningSim): Promise<Trade[]> {
   return sim.sim.stats().flatMap((c) => sim.sim.sentTrades(c.id).map((w: WireTrade) => fromWire(w)));
 }
 
+/** The trades topic's trade records, without the watermark records. */
+export async function tradeRecords(brokers: string[], topic: string) {
+  return (await readTopic(brokers, topic)).filter((r) => r.headers[WATERMARK_HEADER] === undefined);
+}
+
 export async function kafkaTrades(brokers: string[], topic: string): Promise<{ trades: Trade[]; keys: string[] }> {
-  const records = await readTopic(brokers, topic);
+  const records = await tradeRecords(brokers, topic);
   const trades = records.map((r) => {
     const { symbol, price, volume, timestamp, conditions } = codec.decode(r.value!);
     return { symbol, price, volume, timestamp, conditions };

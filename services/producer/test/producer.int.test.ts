@@ -17,9 +17,9 @@ import {
   type ServiceProcess,
 } from '@tickerflow/harness';
 import { loadReplay, startSim, type RunningSim } from '@tickerflow/finnhub-sim';
-import { schemasDir } from '@tickerflow/common';
+import { readTradesTopicRecord, schemasDir, WATERMARK_HEADER } from '@tickerflow/common';
 import { Partitioners } from 'kafkajs';
-import { kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, startProducer, TOKEN } from './helpers.js';
+import { codec, kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, startProducer, TOKEN, tradeRecords } from './helpers.js';
 
 const fixtureFile = join(sharedDir, 'fixtures', 'finnhub', 'public-samples.jsonl');
 const SYMBOLS = ['AAPL', 'BRK.B', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD', 'IC MARKETS:1'];
@@ -80,7 +80,7 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     assert.deepEqual(new Set(trades.map((t) => t.symbol)), new Set(SYMBOLS));
 
     // The same records, decoded by Apache Avro for Java from the .avsc alone, equal the trades the simulator sent.
-    const records = await readTopic(kafkaBrokers(), topic);
+    const records = await tradeRecords(kafkaBrokers(), topic);
     const decoded = await decodeWithJavaAvro(join(schemasDir, 'trade.avsc'), records.map((r) => r.value!));
     assert.equal(decoded.length, sent.length);
     const javaTrades = decoded.map((d) => ({ symbol: d.symbol as string, price: d.price as number, volume: d.volume as number, timestamp: d.timestamp as number, conditions: d.conditions as string[] }));
@@ -90,6 +90,15 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
     for (const r of records) {
       assert.equal(r.partition, javaCompatible({ topic, partitionMetadata, message: { key: r.key, value: null } }), r.key!.toString());
+    }
+
+    // Every partition carries watermark records: producer clock, never going back.
+    const watermarks = (await readTopic(kafkaBrokers(), topic)).filter((r) => r.headers[WATERMARK_HEADER] !== undefined);
+    for (const partition of [0, 1, 2]) {
+      const times = watermarks.filter((r) => r.partition === partition).map((r) => readTradesTopicRecord(codec, r)).map((r) => (r.kind === 'watermark' ? r.time : Number.NaN));
+      assert.ok(times.length > 0, `watermarks on partition ${partition}`);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b));
+      assert.ok(times.every((t) => Math.abs(t - Date.now()) < 600_000));
     }
 
     const metricsText = (await p.get('/metrics')).body;

@@ -6,6 +6,8 @@ import type { RecordSender } from './trade-writer.js';
 export interface TradeSender extends RecordSender {
   /** Resolves once the brokers answer and know the topic (retrying until then). */
   connect(topic: string): Promise<void>;
+  /** The topic's partition count, from fresh metadata. */
+  partitions(topic: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -45,8 +47,12 @@ export function createTradeSender(cfg: KafkaEnv, opts: { clientId: string; compr
     async connect(topic) {
       await producer.metadata({ topics: [topic] });
     },
+    async partitions(topic) {
+      const metadata = await producer.metadata({ topics: [topic], forceUpdate: true });
+      return metadata.topics.get(topic)?.partitionsCount ?? 0;
+    },
     async send(topic, messages) {
-      await producer.send({ messages: messages.map(({ key, value }) => ({ topic, key, value })) });
+      await producer.send({ messages: messages.map((m) => ({ topic, ...m })) });
     },
     close: () => producer.close(),
   };

@@ -1,7 +1,15 @@
-import type { Logger, Trade } from '@tickerflow/common';
+import { WATERMARK_HEADER, type Logger, type Trade } from '@tickerflow/common';
 /** What the writer needs of a Kafka producer: one acks=all request, resolved once acknowledged. */
 export interface RecordSender {
-  send(topic: string, messages: readonly { key: Buffer; value: Buffer }[]): Promise<void>;
+  send(topic: string, messages: readonly OutgoingRecord[]): Promise<void>;
+}
+
+/** A trade (key and value) or a watermark record (explicit partition, header only). */
+export interface OutgoingRecord {
+  key?: Buffer;
+  value?: Buffer;
+  partition?: number;
+  headers?: Map<Buffer, Buffer>;
 }
 
 /**
@@ -21,18 +29,17 @@ export interface TradeWriterOptions {
 }
 
 export interface WriterEvents {
-  /** A batch was acknowledged: when each of its trades was received, and its exchange time. */
-  produced(batch: readonly { receivedAt: number; timestamp: number }[], ackedAt: number): void;
+  /** A batch was acknowledged: when each of its trades was received, and its exchange time (watermark records excluded). */
+  produced(trades: readonly { receivedAt: number; timestamp: number }[], ackedAt: number): void;
   dropped(count: number, reason: 'buffer_full'): void;
   produceError(err: Error): void;
 }
 
-interface Pending {
-  key: Buffer;
-  value: Buffer;
+interface Pending extends OutgoingRecord {
   bytes: number;
   receivedAt: number;
   timestamp: number;
+  watermark?: true;
 }
 
 /**
@@ -75,7 +82,10 @@ export function createTradeWriter(
           head += batch.length;
           for (const p of batch) bufferedBytes -= p.bytes;
           lastSendFailed = false;
-          deps.events.produced(batch, ackedAt);
+          deps.events.produced(
+            batch.filter((p) => !p.watermark),
+            ackedAt,
+          );
         },
         (err: Error) => {
           // Not acknowledged: the batch stays at the head and is sent again.
@@ -118,6 +128,20 @@ export function createTradeWriter(
           droppedSinceLog = 0;
           lastDropLog = now();
         }
+      }
+      pump();
+    },
+    /**
+     * Queues a watermark record for every partition: behind the trades already
+     * buffered, so it never overtakes a trade received before `time`.
+     */
+    writeWatermarks(time: number, partitions: number) {
+      const value = Buffer.from(String(time));
+      const name = Buffer.from(WATERMARK_HEADER);
+      for (let partition = 0; partition < partitions; partition++) {
+        if (bufferedBytes + RECORD_OVERHEAD_BYTES > opts.maxBufferBytes) return;
+        bufferedBytes += RECORD_OVERHEAD_BYTES;
+        queue.push({ partition, headers: new Map([[name, value]]), bytes: RECORD_OVERHEAD_BYTES, receivedAt: time, timestamp: time, watermark: true });
       }
       pump();
     },

@@ -1,0 +1,64 @@
+import { AvroDecodeError, type Codec } from './avro.js';
+import type { Trade } from './finnhub/protocol.js';
+
+/**
+ * Watermark records: the producer writes one to every partition of the trades
+ * topic each second (null key, null value, this header = its clock in epoch
+ * ms, decimal). They carry event time forward on partitions whose symbols are
+ * quiet, so candles of idle symbols still close, and, being in the log, keep
+ * replays deterministic. Readers of the topic that are not ours skip null values.
+ */
+export const WATERMARK_HEADER = 'tickerflow-watermark';
+
+export interface TradeValue extends Trade {
+  receivedAt: number;
+}
+
+export type TradesTopicRecord = { kind: 'trade'; trade: TradeValue } | { kind: 'watermark'; time: number };
+
+export type InvalidReason = AvroDecodeError['reason'] | 'empty-value' | 'invalid-trade' | 'key-mismatch' | 'bad-watermark';
+
+/** A record of the trades topic that cannot be used: it goes to the dead-letter topic. */
+export class InvalidRecordError extends Error {
+  override readonly name = 'InvalidRecordError';
+  constructor(message: string, readonly reason: InvalidReason) {
+    super(message);
+  }
+}
+
+type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+function headerText(value: HeaderValue): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** Decodes and checks one record of the trades topic; throws InvalidRecordError. */
+export function readTradesTopicRecord(
+  codec: Codec<TradeValue>,
+  record: { key: Buffer | null; value: Buffer | null; headers?: Record<string, HeaderValue> },
+): TradesTopicRecord {
+  const watermark = headerText(record.headers?.[WATERMARK_HEADER]);
+  if (watermark !== undefined) {
+    const time = Number(watermark);
+    if (!/^\d{1,16}$/.test(watermark) || !Number.isSafeInteger(time)) throw new InvalidRecordError(`watermark header is not epoch milliseconds`, 'bad-watermark');
+    return { kind: 'watermark', time };
+  }
+  if (!record.value || record.value.length === 0) throw new InvalidRecordError('record has no value', 'empty-value');
+  let trade: TradeValue;
+  try {
+    trade = codec.decode(record.value);
+  } catch (err) {
+    if (err instanceof AvroDecodeError) throw new InvalidRecordError(err.message, err.reason);
+    throw err;
+  }
+  const problem =
+    trade.symbol.length === 0 ? 'empty symbol'
+    : !Number.isFinite(trade.price) || trade.price <= 0 ? 'price is not a positive number'
+    : !Number.isFinite(trade.volume) || trade.volume < 0 ? 'volume is not a non-negative number'
+    : !Number.isSafeInteger(trade.timestamp) || trade.timestamp < 0 ? 'timestamp is not epoch milliseconds'
+    : undefined;
+  if (problem) throw new InvalidRecordError(`invalid trade: ${problem}`, 'invalid-trade');
+  if (record.key && record.key.toString() !== trade.symbol) throw new InvalidRecordError('record key is not the trade symbol', 'key-mismatch');
+  return { kind: 'trade', trade };
+}

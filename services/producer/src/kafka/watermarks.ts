@@ -1,0 +1,43 @@
+import type { Logger } from '@tickerflow/common';
+import type { TradeSender } from './trade-sender.js';
+import type { TradeWriter } from './trade-writer.js';
+
+const PARTITION_REFRESH_MS = 60_000;
+
+/**
+ * Every interval, a watermark record (this process's clock) to every
+ * partition of the trades topic, through the same ordered buffer as the
+ * trades, so the candle consumer can close windows of quiet symbols. The
+ * partition count is refreshed every minute, so added partitions get them too.
+ */
+export function createWatermarkTicker(
+  config: { TRADES_TOPIC: string; PRODUCER_WATERMARK_INTERVAL_MS: number },
+  deps: { sender: TradeSender; writer: Pick<TradeWriter, 'writeWatermarks'>; logger: Logger; now?: () => number },
+) {
+  const now = deps.now ?? Date.now;
+  let partitions = 0;
+  let timers: NodeJS.Timeout[] = [];
+
+  async function refresh() {
+    try {
+      partitions = await deps.sender.partitions(config.TRADES_TOPIC);
+    } catch (err) {
+      deps.logger.warn({ err: { message: (err as Error).message } }, 'cannot read the trades topic partitions; keeping the last count');
+    }
+  }
+
+  return {
+    async start() {
+      if (config.PRODUCER_WATERMARK_INTERVAL_MS === 0) return;
+      await refresh();
+      timers = [
+        setInterval(() => deps.writer.writeWatermarks(now(), partitions), config.PRODUCER_WATERMARK_INTERVAL_MS),
+        setInterval(() => void refresh(), PARTITION_REFRESH_MS),
+      ];
+    },
+    stop() {
+      for (const t of timers) clearInterval(t);
+      timers = [];
+    },
+  };
+}
