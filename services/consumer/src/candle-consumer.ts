@@ -1,0 +1,187 @@
+import type { Candle, Codec, Logger } from '@tickerflow/common';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { ConsumerConfig } from './config.js';
+import type { ConsumerMetrics } from './metrics.js';
+import {
+  createPartitionProcessor,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type BatchOutput,
+  type InputRecord,
+  type PartitionProcessor,
+  type TradeCodec,
+} from './partition-processor.js';
+import { deadLetterRecord } from './dead-letter.js';
+
+type Settings = Pick<
+  ConsumerConfig,
+  'TRADES_TOPIC' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_SESSION_TIMEOUT_MS'
+>;
+
+interface Assigned {
+  processor: PartitionProcessor;
+  /** Transactional producer of this input partition: a new owner fences the old one. */
+  producer: Producer;
+  /** Offset of the last committed checkpoint. */
+  committed: number;
+  /** Set until the first batch from the rebuild position arrives. */
+  seekingTo?: number;
+}
+
+/**
+ * The exactly-once loop. Each input partition has its own transactional id
+ * (`<group>-<topic>-<partition>`), so whichever instance takes a partition
+ * over fences the previous owner before reading its committed offset; every
+ * batch's candles, dead letters and input offset (with the rebuild
+ * checkpoint in its metadata) commit in one transaction.
+ */
+export function createCandleConsumer(
+  settings: Settings,
+  deps: { kafka: Kafka; tradeCodec: TradeCodec; candleCodec: Codec<Candle>; metrics: ConsumerMetrics; logger: Logger; now?: () => number },
+) {
+  const { kafka, metrics, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const topic = settings.TRADES_TOPIC;
+  const assigned = new Map<number, Assigned>();
+  let consumer: Consumer | undefined;
+  let admin: Admin | undefined;
+  let joined = false;
+  let crashed = false;
+
+  async function release(partition: number) {
+    const a = assigned.get(partition);
+    assigned.delete(partition);
+    metrics.lag.remove({ topic, partition: String(partition) });
+    metrics.watermark.remove({ topic, partition: String(partition) });
+    metrics.assignedPartitions.set(assigned.size);
+    await a?.producer.disconnect().catch(() => undefined);
+  }
+
+  /** Takes a partition over: fence the previous owner, read its checkpoint, seek to the rebuild start. */
+  async function acquire(partition: number, firstOffset: number): Promise<Assigned> {
+    const producer = kafka.producer({ transactionalId: `${settings.CONSUMER_GROUP}-${topic}-${partition}`, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 });
+    await producer.connect();
+    // InitProducerId: bumps the epoch (the old owner's writes now fail) and ends its open transaction.
+    await (await producer.transaction()).abort();
+    const [offsets] = await admin!.fetchOffsets({ groupId: settings.CONSUMER_GROUP, topics: [topic] });
+    const committed = offsets?.partitions.find((p) => p.partition === partition);
+    const checkpoint = committed && Number(committed.offset) >= 0 ? decodeCheckpoint(Number(committed.offset), committed.metadata) : { offset: firstOffset, replayFrom: firstOffset, watermark: -Infinity };
+    const a: Assigned = {
+      producer,
+      committed: checkpoint.offset,
+      processor: createPartitionProcessor(checkpoint, { intervals: settings.CANDLE_INTERVALS, allowedLatenessMs: settings.ALLOWED_LATENESS, codec: deps.tradeCodec }),
+    };
+    if (checkpoint.replayFrom !== firstOffset) a.seekingTo = checkpoint.replayFrom;
+    if (checkpoint.replayFrom < checkpoint.offset) metrics.rebuilds.inc();
+    assigned.set(partition, a);
+    metrics.assignedPartitions.set(assigned.size);
+    logger.info({ partition, checkpoint: { ...checkpoint, watermark: Number.isFinite(checkpoint.watermark) ? checkpoint.watermark : null } }, 'partition acquired');
+    return a;
+  }
+
+  async function commit(partition: number, a: Assigned, out: BatchOutput, records: readonly InputRecord[]) {
+    const checkpoint = out.checkpoint!;
+    const tx = await a.producer.transaction();
+    try {
+      const messages = out.candles.map((c) => ({ key: c.symbol, value: deps.candleCodec.encode(c) }));
+      if (messages.length > 0) await tx.send({ topic: settings.CANDLES_TOPIC, messages });
+      if (out.deadLetters.length > 0) await tx.send({ topic: settings.DLQ_TOPIC, messages: out.deadLetters.map((d) => deadLetterRecord(d, topic, partition)) });
+      await tx.sendOffsets({
+        consumerGroupId: settings.CONSUMER_GROUP,
+        topics: [{ topic, partitions: [{ partition, offset: String(checkpoint.offset), metadata: encodeCheckpoint(checkpoint) } as { partition: number; offset: string }] }],
+      });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      metrics.transactions.inc({ result: 'aborted' });
+      throw err;
+    }
+    metrics.transactions.inc({ result: 'committed' });
+    a.committed = checkpoint.offset;
+    metrics.recordsConsumed.inc({ kind: 'trade' }, out.trades);
+    metrics.recordsConsumed.inc({ kind: 'watermark' }, out.watermarks);
+    metrics.recordsConsumed.inc({ kind: 'invalid' }, out.deadLetters.length);
+    for (const d of out.deadLetters) metrics.deadLetters.inc({ reason: d.error.reason });
+    for (const c of out.candles) metrics.candlesEmitted.inc({ interval: c.interval });
+    for (const l of out.late) metrics.lateTrades.inc(l);
+    const last = records[records.length - 1];
+    if (last?.timestamp !== undefined) metrics.recordLatency.observe(Math.max(0, now() - last.timestamp) / 1000);
+  }
+
+  async function eachBatch({ batch, isRunning, isStale }: EachBatchPayload) {
+    const { partition } = batch;
+    if (batch.isEmpty() || !isRunning() || isStale()) return;
+    const started = now();
+    const a = assigned.get(partition) ?? (await acquire(partition, Number(batch.firstOffset())));
+    if (a.seekingTo !== undefined) {
+      if (Number(batch.firstOffset()) > a.seekingTo) {
+        consumer!.seek({ topic, partition, offset: String(a.seekingTo) });
+        return;
+      }
+      a.seekingTo = undefined;
+    }
+    const records: InputRecord[] = batch.messages.map((m) => ({
+      offset: Number(m.offset),
+      key: m.key,
+      value: m.value,
+      headers: m.headers,
+      timestamp: Number(m.timestamp),
+    }));
+    const out = a.processor.process(records);
+    metrics.recordsReplayed.inc(out.replayed);
+    if (out.checkpoint && out.checkpoint.offset > a.committed) {
+      try {
+        await commit(partition, a, out, records);
+      } catch (err) {
+        // Fenced (the partition moved) or the broker failed: drop the state; if
+        // the partition is still ours, the next batch rebuilds from the checkpoint.
+        logger.warn({ partition, err: { name: (err as Error).name, message: (err as Error).message } }, 'transaction failed; partition state dropped');
+        await release(partition);
+        return;
+      }
+    }
+    const high = Number(batch.highWatermark);
+    metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, high - a.committed));
+    const wm = a.processor.aggregator.watermark();
+    if (Number.isFinite(wm)) metrics.watermark.set({ topic, partition: String(partition) }, wm / 1000);
+    metrics.batchDuration.observe((now() - started) / 1000);
+  }
+
+  return {
+    ready: () => joined && !crashed,
+    assignedPartitions: () => [...assigned.keys()].sort((x, y) => x - y),
+
+    async start() {
+      admin = kafka.admin();
+      await admin.connect();
+      consumer = kafka.consumer({
+        groupId: settings.CONSUMER_GROUP,
+        maxBytesPerPartition: settings.CONSUMER_MAX_BYTES_PER_PARTITION,
+        sessionTimeout: settings.CONSUMER_SESSION_TIMEOUT_MS,
+        heartbeatInterval: Math.max(500, Math.floor(settings.CONSUMER_SESSION_TIMEOUT_MS / 10)),
+      });
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        joined = true;
+        const mine = new Set(payload.memberAssignment[topic] ?? []);
+        logger.info({ partitions: [...mine].sort((x, y) => x - y) }, 'joined the consumer group');
+        // Every partition is taken over afresh after a rebalance: even one we keep may
+        // have been committed by another owner in between. Its state is rebuilt from its checkpoint.
+        for (const p of [...assigned.keys()]) void release(p);
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        crashed = !payload.restart;
+        logger.error({ err: { name: payload.error.name, message: payload.error.message }, restart: payload.restart }, 'consumer crashed');
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: settings.CONSUMER_START === 'earliest' });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    },
+
+    /** Finishes the batch in hand, leaves the group, closes the producers. */
+    async stop() {
+      await consumer?.disconnect();
+      await Promise.all([...assigned.keys()].map((p) => release(p)));
+      await admin?.disconnect();
+    },
+  };
+}

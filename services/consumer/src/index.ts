@@ -1,2 +1,0 @@
-// The consumer service; see the open issues for what it will do.
-export {};

@@ -1,0 +1,23 @@
+import { createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
+import { createConsumerApp } from './app.js';
+import { readConsumerConfig } from './config.js';
+
+/** Composition root: read config, build the parts, start, wait for signals. */
+async function main() {
+  const config = readConsumerConfig(process.env);
+  const logger = createLogger({ service: 'tickerflow-consumer', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD] });
+  const registry = createRegistry();
+  const app = createConsumerApp(config, { registry, logger });
+  const ops = await startOpsServer({ port: config.HTTP_PORT, registry, readiness: app.readiness });
+  logger.info({ port: ops.port, topic: config.TRADES_TOPIC, group: config.CONSUMER_GROUP }, 'tickerflow-consumer starting');
+  onShutdown(logger, async () => {
+    await app.stop();
+    await ops.close();
+  }, config.SHUTDOWN_TIMEOUT_MS);
+  await app.start();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tickerflow-consumer: ${(err as Error).message}\n`);
+  process.exit(2);
+});
