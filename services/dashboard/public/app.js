@@ -32,7 +32,8 @@
 
   const chart = LC.createChart(el.chart, {
     autoSize: true,
-    layout: { background: { type: 'solid', color: '#0f1419' }, textColor: '#d9dee3', panes: { separatorColor: '#232a31' } },
+    // The logo injects an inline <style> the Content-Security-Policy refuses; the page credits the library in its footer instead.
+    layout: { background: { type: 'solid', color: '#0f1419' }, textColor: '#d9dee3', panes: { separatorColor: '#232a31' }, attributionLogo: false },
     grid: { vertLines: { color: '#1b222a' }, horzLines: { color: '#1b222a' } },
     timeScale: { timeVisible: true, secondsVisible: true, rightOffset: 3 },
   });
