@@ -210,7 +210,7 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
     let text = '';
     const decoder = new TextDecoder();
     while (!/event: candle\n/.test(text)) {
-      const { value, done } = await reader.read();
+      const { value, done } = (await reader.read()) as { value?: Uint8Array; done: boolean };
       if (done) break;
       text += decoder.decode(value, { stream: true });
     }
