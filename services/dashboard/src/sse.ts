@@ -72,6 +72,8 @@ export function createSseHub(opts: SseHubOptions) {
       res.write('retry: 2000\n\n');
       for (const e of opts.greeting?.() ?? []) write(client, frame(e), e.event);
       res.on('close', () => clients.delete(client));
+      // A failed write to a gone client must not become an uncaught error.
+      res.on('error', () => clients.delete(client));
     },
 
     broadcast(e: SseEvent) {
