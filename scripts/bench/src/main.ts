@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { artifactsDir, repoRoot, startKafka } from '@tickerflow/harness';
+import { benchConsumer, type ConsumerBenchResult } from './consumer.js';
 import { benchProducer, type ProducerBenchResult } from './producer.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -22,6 +23,20 @@ function producerTable(r: ProducerBenchResult): string {
   ].join('\n');
 }
 
+function consumerTable(r: ConsumerBenchResult): string {
+  return [
+    '| consumer scenario (pre-filled topic, 3 partitions) | value |',
+    '|---|---|',
+    `| Kafka ConsumerPerformance over the same ${fmt(r.records)} records (reference, fetch rate) | ${fmt(r.referenceRecordsPerSec)} records/s |`,
+    `| tickerflow-consumer, exactly once (decode, aggregate 1m+5m, transactions with offsets) | ${fmt(r.consumerRecordsPerSec)} records/s |`,
+    `| **ratio to ConsumerPerformance** | **${fmt(r.ratio, 2)}** |`,
+    `| candles emitted / transactions committed | ${fmt(r.candles)} / ${fmt(r.transactions)} |`,
+    `| CPU seconds per 1,000 records | ${fmt(r.cpuSecondsPer1000, 4)} |`,
+    `| peak RSS | ${fmt(r.peakRssMiB, 1)} MiB |`,
+    `| with ${fmt(r.poisonShare * 100, 1)}% poison records (to the DLQ) | ${fmt(r.poisonRecordsPerSec)} records/s (${fmt(r.poisonRecordsPerSec / r.consumerRecordsPerSec, 2)} of clean) |`,
+  ].join('\n');
+}
+
 async function main() {
   const scenarios = process.argv.slice(2);
   const want = (s: string) => scenarios.length === 0 || scenarios.includes(s);
@@ -35,6 +50,11 @@ async function main() {
       const r = await benchProducer(broker, workDir, { windowMs: 10_000, fixedRate: 5000 });
       results.producer = r;
       sections.push(producerTable(r));
+    }
+    if (want('consumer')) {
+      const r = await benchConsumer(broker, workDir, { records: 1_000_000, poisonShare: 0.01 });
+      results.consumer = r;
+      sections.push(consumerTable(r));
     }
   } finally {
     await broker.stop();

@@ -33,39 +33,43 @@ async function main() {
   const sim = await startSimProcess(['--port', '0', '--token', token, '--rate', process.env.DEMO_RATE ?? '200']);
   children.push(sim.child);
   const simUrl = sim.url;
-  const producerPort = process.env.PRODUCER_PORT ?? '8081';
-  const producer = spawn(process.execPath, [bin('tickerflow-producer')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: {
-      ...process.env,
-      FINNHUB_TOKEN: token,
-      FINNHUB_WS_URL: simUrl,
-      KAFKA_BROKERS: kafka.bootstrap,
-      SYMBOLS: process.env.SYMBOLS ?? 'AAPL,MSFT,NVDA,BINANCE:BTCUSDT,BINANCE:ETHUSDT,OANDA:EUR_USD,IC MARKETS:1',
-      HTTP_PORT: producerPort,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    },
+  const ports = { dashboard: process.env.DASHBOARD_PORT ?? '8080', producer: process.env.PRODUCER_PORT ?? '8081', consumer: process.env.CONSUMER_PORT ?? '8082' };
+  const service = (name: string, port: string, env: Record<string, string>) => {
+    const child = spawn(process.execPath, [bin(name)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, KAFKA_BROKERS: kafka.bootstrap, HTTP_HOST: '127.0.0.1', HTTP_PORT: port, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env },
+    });
+    children.push(child);
+  };
+  service('tickerflow-producer', ports.producer, {
+    FINNHUB_TOKEN: token,
+    FINNHUB_WS_URL: simUrl,
+    SYMBOLS: process.env.SYMBOLS ?? 'AAPL,MSFT,NVDA,BINANCE:BTCUSDT,BINANCE:ETHUSDT,OANDA:EUR_USD,IC MARKETS:1',
   });
-  children.push(producer);
+  service('tickerflow-consumer', ports.consumer, {});
+  service('tickerflow-dashboard', ports.dashboard, {});
   process.stdout.write(
     [
       '',
       'tickerflow demo running (Ctrl-C stops everything):',
+      `  live candle page   http://127.0.0.1:${ports.dashboard}/`,
       `  Kafka              ${kafka.bootstrap}  (topics finnhub.trades, finnhub.candles, finnhub.trades.dlq)`,
       `  finnhub-sim        ${simUrl}  (control: ${simUrl.replace(/^ws/, 'http')}/control/stats)`,
-      `  producer metrics   http://127.0.0.1:${producerPort}/metrics   symbols: http://127.0.0.1:${producerPort}/symbols`,
-      '  consumer (candles) and the live page arrive with the consumer/dashboard issue.',
+      `  producer           http://127.0.0.1:${ports.producer}/metrics   symbols: http://127.0.0.1:${ports.producer}/symbols`,
+      `  consumer           http://127.0.0.1:${ports.consumer}/metrics`,
+      `  dashboard API      http://127.0.0.1:${ports.dashboard}/api/symbols`,
       '',
     ].join('\n'),
   );
   for (;;) {
     await sleep(5000);
     try {
-      const text = await (await fetch(`http://127.0.0.1:${producerPort}/metrics`)).text();
-      const produced = sample(text, 'tickerflow_producer_trades_produced_total');
-      process.stdout.write(`[demo] trades in Kafka: ${produced}\n`);
+      const produced = sample(await (await fetch(`http://127.0.0.1:${ports.producer}/metrics`)).text(), 'tickerflow_producer_trades_produced_total');
+      const consumer = await (await fetch(`http://127.0.0.1:${ports.consumer}/metrics`)).text();
+      const candles = ['1m', '5m'].reduce((sum, i) => sum + sample(consumer, `tickerflow_consumer_candles_emitted_total{interval="${i}"}`), 0);
+      process.stdout.write(`[demo] trades in Kafka: ${produced}; final candles: ${candles}\n`);
     } catch {
-      process.stdout.write('[demo] producer not answering yet\n');
+      process.stdout.write('[demo] services not answering yet\n');
     }
   }
 }

@@ -17,7 +17,7 @@ export interface ServiceProcess {
 
 export function startService(bin: string, env: Record<string, string>, opts: { inheritEnv?: boolean } = {}): ServiceProcess {
   const child = spawn(process.execPath, [join(repoRoot, 'node_modules', '.bin', bin)], {
-    env: { ...(opts.inheritEnv === false ? { PATH: process.env.PATH } : process.env), HTTP_PORT: '0', ...env },
+    env: { ...(opts.inheritEnv === false ? { PATH: process.env.PATH } : process.env), HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

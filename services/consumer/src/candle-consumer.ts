@@ -15,7 +15,7 @@ import { deadLetterRecord } from './dead-letter.js';
 
 type Settings = Pick<
   ConsumerConfig,
-  'TRADES_TOPIC' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_SESSION_TIMEOUT_MS'
+  'TRADES_TOPIC' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_PARTITIONS_CONCURRENTLY' | 'CONSUMER_SESSION_TIMEOUT_MS'
 >;
 
 interface Assigned {
@@ -47,6 +47,8 @@ export function createCandleConsumer(
   let admin: Admin | undefined;
   let joined = false;
   let crashed = false;
+  let lastTransactionFailed = false;
+  for (const i of settings.CANDLE_INTERVALS) metrics.candlesEmitted.inc({ interval: i.name }, 0);
 
   async function release(partition: number) {
     const a = assigned.get(partition);
@@ -97,6 +99,7 @@ export function createCandleConsumer(
       throw err;
     }
     metrics.transactions.inc({ result: 'committed' });
+    lastTransactionFailed = false;
     a.committed = checkpoint.offset;
     metrics.recordsConsumed.inc({ kind: 'trade' }, out.trades);
     metrics.recordsConsumed.inc({ kind: 'watermark' }, out.watermarks);
@@ -108,9 +111,10 @@ export function createCandleConsumer(
     if (last?.timestamp !== undefined) metrics.recordLatency.observe(Math.max(0, now() - last.timestamp) / 1000);
   }
 
-  async function eachBatch({ batch, isRunning, isStale }: EachBatchPayload) {
+  async function eachBatch(payload: EachBatchPayload) {
+    const { batch } = payload;
     const { partition } = batch;
-    if (batch.isEmpty() || !isRunning() || isStale()) return;
+    if (batch.isEmpty() || !payload.isRunning() || payload.isStale()) return;
     const started = now();
     const a = assigned.get(partition) ?? (await acquire(partition, Number(batch.firstOffset())));
     if (a.seekingTo !== undefined) {
@@ -135,11 +139,14 @@ export function createCandleConsumer(
       } catch (err) {
         // Fenced (the partition moved) or the broker failed: drop the state; if
         // the partition is still ours, the next batch rebuilds from the checkpoint.
+        lastTransactionFailed = true;
         logger.warn({ partition, err: { name: (err as Error).name, message: (err as Error).message } }, 'transaction failed; partition state dropped');
         await release(partition);
         return;
       }
     }
+    // Moves kafkajs's fetch position on (offsets are committed by the transaction, not by kafkajs).
+    payload.resolveOffset(batch.lastOffset());
     const high = Number(batch.highWatermark);
     metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, high - a.committed));
     const wm = a.processor.aggregator.watermark();
@@ -148,7 +155,8 @@ export function createCandleConsumer(
   }
 
   return {
-    ready: () => joined && !crashed,
+    /** In the group, not crashed, and the last transaction went through (e.g. the output topics exist). */
+    ready: () => joined && !crashed && !lastTransactionFailed,
     assignedPartitions: () => [...assigned.keys()].sort((x, y) => x - y),
 
     async start() {
@@ -157,6 +165,7 @@ export function createCandleConsumer(
       consumer = kafka.consumer({
         groupId: settings.CONSUMER_GROUP,
         maxBytesPerPartition: settings.CONSUMER_MAX_BYTES_PER_PARTITION,
+        maxBytes: Math.max(10 * 1024 * 1024, settings.CONSUMER_MAX_BYTES_PER_PARTITION * settings.CONSUMER_PARTITIONS_CONCURRENTLY),
         sessionTimeout: settings.CONSUMER_SESSION_TIMEOUT_MS,
         heartbeatInterval: Math.max(500, Math.floor(settings.CONSUMER_SESSION_TIMEOUT_MS / 10)),
       });
@@ -174,7 +183,7 @@ export function createCandleConsumer(
       });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: settings.CONSUMER_START === 'earliest' });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: settings.CONSUMER_PARTITIONS_CONCURRENTLY, eachBatch });
     },
 
     /** Finishes the batch in hand, leaves the group, closes the producers. */

@@ -37,9 +37,13 @@ export const consumerConfigSchema = z
     ALLOWED_LATENESS: duration('5s'),
     // Where a new consumer group starts reading the trades topic.
     CONSUMER_START: z.enum(['earliest', 'latest']).default('earliest'),
-    CONSUMER_MAX_BYTES_PER_PARTITION: env.int(1024 * 1024, 1024),
+    CONSUMER_MAX_BYTES_PER_PARTITION: env.int(4 * 1024 * 1024, 1024),
+    // Partitions processed at once: one partition's transaction commits while another's batch is aggregated.
+    CONSUMER_PARTITIONS_CONCURRENTLY: env.int(3, 1),
     CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 1000),
     HTTP_PORT: env.int(8080, 0),
+    // All interfaces in a pod; 127.0.0.1 for local runs.
+    HTTP_HOST: env.string('0.0.0.0'),
     LOG_LEVEL: env.logLevel(),
     SHUTDOWN_TIMEOUT_MS: env.int(30_000, 100),
   })

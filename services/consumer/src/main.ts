@@ -8,7 +8,7 @@ async function main() {
   const logger = createLogger({ service: 'tickerflow-consumer', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD] });
   const registry = createRegistry();
   const app = createConsumerApp(config, { registry, logger });
-  const ops = await startOpsServer({ port: config.HTTP_PORT, registry, readiness: app.readiness });
+  const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness });
   logger.info({ port: ops.port, topic: config.TRADES_TOPIC, group: config.CONSUMER_GROUP }, 'tickerflow-consumer starting');
   onShutdown(logger, async () => {
     await app.stop();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadSchema, parseIntervals, singleObjectCodec, WATERMARK_HEADER, type TradeValue } from '@tickerflow/common';
 import { createPartitionProcessor, decodeCheckpoint, encodeCheckpoint, type InputRecord, type TradeCodec } from './partition-processor.js';
 
-const codec = singleObjectCodec<TradeValue>(loadSchema('trade')) as TradeCodec;
+const codec: TradeCodec = singleObjectCodec<TradeValue>(loadSchema('trade'));
 const opts = { intervals: parseIntervals(['1s']), allowedLatenessMs: 0, codec };
 const T = Date.UTC(2026, 10, 23, 15);
 const trade = (offset: number, timestamp: number, price = 10): InputRecord => ({

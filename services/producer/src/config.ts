@@ -26,6 +26,8 @@ export const producerConfigSchema = z
     SHUTDOWN_DRAIN_QUIET_MS: env.int(300, 0),
     SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100),
     HTTP_PORT: env.int(8080, 0),
+    // All interfaces in a pod; 127.0.0.1 for local runs.
+    HTTP_HOST: env.string('0.0.0.0'),
     LOG_LEVEL: env.logLevel(),
   })
   .superRefine((cfg, ctx) => {

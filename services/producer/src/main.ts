@@ -15,7 +15,7 @@ async function main() {
     codec: await tradeCodec(config),
     symbols: symbolSource(config, logger),
   });
-  const ops = await startOpsServer({ port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });
+  const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });
   logger.info({ port: ops.port, topic: config.TRADES_TOPIC }, 'tickerflow-producer starting');
   onShutdown(logger, async () => {
     await app.stop();
