@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { artifactsDir, repoRoot, startKafka } from '@tickerflow/harness';
 import { benchConsumer, type ConsumerBenchResult } from './consumer.js';
+import { benchE2e, type E2eBenchResult } from './e2e.js';
 import { benchProducer, type ProducerBenchResult } from './producer.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -37,6 +38,18 @@ function consumerTable(r: ConsumerBenchResult): string {
   ].join('\n');
 }
 
+function e2eTable(r: E2eBenchResult): string {
+  return [
+    `| end to end at ${fmt(r.rate)} trades/s: finnhub-sim → producer → Kafka → dashboard → SSE | value |`,
+    '|---|---|',
+    `| simulator sent / dashboard read | ${fmt(r.simSentPerSec)} / ${fmt(r.dashboardRecordsPerSec)} records/s |`,
+    `| SSE forming-candle events received | ${fmt(r.events)} (${fmt(r.eventsPerSec, 1)}/s) over ${fmt(r.windowMs / 1000)} s |`,
+    `| **trade sent → its forming candle on the SSE stream, p50 / p99** | **${fmt(r.latencyP50Ms, 1)} ms / ${fmt(r.latencyP99Ms, 1)} ms** (max ${fmt(r.latencyMaxMs, 1)} ms) |`,
+    `| reference: the Spark trigger of the public Finnhub pipeline alone | 5,000 ms |`,
+    `| dashboard CPU seconds per 1,000 trades / peak RSS | ${fmt(r.dashboardCpuSecondsPer1000Trades, 4)} / ${fmt(r.dashboardPeakRssMiB, 1)} MiB |`,
+  ].join('\n');
+}
+
 async function main() {
   const scenarios = process.argv.slice(2);
   const want = (s: string) => scenarios.length === 0 || scenarios.includes(s);
@@ -55,6 +68,11 @@ async function main() {
       const r = await benchConsumer(broker, workDir, { records: 1_000_000, poisonShare: 0.01 });
       results.consumer = r;
       sections.push(consumerTable(r));
+    }
+    if (want('e2e')) {
+      const r = await benchE2e(broker, { rate: 5000 });
+      results.e2e = r;
+      sections.push(e2eTable(r));
     }
   } finally {
     await broker.stop();
