@@ -140,6 +140,8 @@ describe('consumer against the real Kafka', () => {
     assert.equal(await metric(c, `tickerflow_consumer_lag_records{topic="${topics.trades}",partition="0"}`), 0);
     assert.equal((await c.get('/readyz')).status, 200);
     assert.deepEqual(await promtoolCheckMetrics((await c.get('/metrics')).body), { ok: true, output: '' });
+    // SIGTERM: leaves the group and exits cleanly.
+    assert.equal(await c.stop('SIGTERM'), 0);
   });
 
   it('broken configuration stops it at start-up, naming each variable', async () => {

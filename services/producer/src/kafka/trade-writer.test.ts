@@ -3,14 +3,15 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { Trade } from '@tickerflow/common';
-import { createTradeWriter, RECORD_OVERHEAD_BYTES } from './trade-writer.js';
+import { WATERMARK_HEADER } from '@tickerflow/common';
+import { createTradeWriter, RECORD_OVERHEAD_BYTES, type OutgoingRecord } from './trade-writer.js';
 
 /** A controllable stand-in for the Kafka producer: each send waits for the test to settle it. */
 function fakeSender() {
-  const calls: { topic: string; messages: readonly { key: Buffer; value: Buffer }[]; settle: (ok: boolean) => void }[] = [];
+  const calls: { topic: string; messages: readonly OutgoingRecord[]; settle: (ok: boolean) => void }[] = [];
   return {
     calls,
-    send: (topic: string, messages: readonly { key: Buffer; value: Buffer }[]) =>
+    send: (topic: string, messages: readonly OutgoingRecord[]) =>
       new Promise<void>((resolve, reject) => {
         calls.push({ topic, messages, settle: (ok) => (ok ? resolve() : reject(new Error('broker away'))) });
       }),
@@ -38,9 +39,28 @@ function setup(maxBufferBytes = 100_000) {
   return { sender, seen, writer };
 }
 
-const values = (call: { messages: readonly { value: Buffer }[] }) => call.messages.map((m) => String(m.value));
+const values = (call: { messages: readonly OutgoingRecord[] }) => call.messages.map((m) => String(m.value));
 
 describe('trade writer', () => {
+  it('queues watermark records behind the trades already buffered, one per partition, not counted as trades', async () => {
+    const { sender, writer, seen } = setup();
+    writer.write([trade('AAPL', 1)], 0);
+    writer.write([trade('MSFT', 2)], 0);
+    writer.writeWatermarks(1234, 2);
+    sender.calls[0]!.settle(true);
+    await sleep(0);
+    const second = sender.calls[1]!.messages;
+    assert.deepEqual(second.map((m) => [m.partition, m.key, m.headers?.values().next().value?.toString()]), [
+      [undefined, Buffer.from('MSFT'), undefined],
+      [0, undefined, '1234'],
+      [1, undefined, '1234'],
+    ]);
+    assert.equal(second[1]!.headers?.keys().next().value?.toString(), WATERMARK_HEADER);
+    sender.calls[1]!.settle(true);
+    await sleep(0);
+    assert.equal(seen.produced, 2);
+  });
+
   it('keys by symbol, keeps one request in flight and batches what arrives meanwhile, in order', async () => {
     const { sender, writer, seen } = setup();
     writer.write([trade('AAPL', 1)], 0);
