@@ -119,8 +119,13 @@ export function createCandleConsumer(
     const a = assigned.get(partition) ?? (await acquire(partition, Number(batch.firstOffset())));
     if (a.seekingTo !== undefined) {
       if (Number(batch.firstOffset()) > a.seekingTo) {
-        consumer!.seek({ topic, partition, offset: String(a.seekingTo) });
-        return;
+        const earliest = Number((await admin!.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0);
+        if (earliest <= a.seekingTo) {
+          consumer!.seek({ topic, partition, offset: String(a.seekingTo) });
+          return;
+        }
+        // Retention deleted part of what the open windows need: rebuild from what is left.
+        logger.warn({ partition, wanted: a.seekingTo, earliest }, 'input needed for the rebuild is gone; open windows rebuilt from the earliest record left');
       }
       a.seekingTo = undefined;
     }
