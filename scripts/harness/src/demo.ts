@@ -18,9 +18,12 @@ async function main() {
   mkdirSync(workDir, { recursive: true });
   const children: ChildProcess[] = [];
   const kafka = await startKafka(workDir, { heap: '512m' });
+  // Services first (they flush and commit to Kafka), Kafka last; stragglers are killed after 15 s.
   const stop = async () => {
-    for (const c of children.reverse()) c.kill('SIGTERM');
-    await sleep(1500);
+    const exited = children.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => c.once('exit', () => resolve()))));
+    for (const c of [...children].reverse()) c.kill('SIGTERM');
+    await Promise.race([Promise.all(exited), sleep(15_000)]);
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await kafka.stop();
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(0)));
