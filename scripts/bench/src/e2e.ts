@@ -20,6 +20,8 @@ export interface E2eBenchResult {
   windowMs: number;
   /** What the simulator really sent during the window. */
   simSentPerSec: number;
+  /** Trades the producer had acknowledged by Kafka during the window (below simSentPerSec: the producer is behind). */
+  producerAckedPerSec: number;
   /** Trade-topic records the dashboard read during the window. */
   dashboardRecordsPerSec: number;
   /** SSE `candle` events for forming candles received in the window, and per second. */
@@ -116,6 +118,7 @@ export async function benchE2e(broker: KafkaBroker, opts: E2eBenchOptions = {}):
 
     const scrape = async () => ({
       dashboard: (await dashboard.get('/metrics')).body,
+      producer: (await producer.get('/metrics')).body,
       sim: await (await fetch(`${sim.httpUrl}/metrics`)).text(),
       cpu: cpuSeconds(dashboard.pid),
       at: Date.now(),
@@ -136,6 +139,7 @@ export async function benchE2e(broker: KafkaBroker, opts: E2eBenchOptions = {}):
       rate,
       windowMs,
       simSentPerSec: (sample(s1.sim, 'finnhub_sim_trades_sent') - sample(s0.sim, 'finnhub_sim_trades_sent')) / seconds,
+      producerAckedPerSec: (sample(s1.producer, 'tickerflow_producer_trades_produced_total') - sample(s0.producer, 'tickerflow_producer_trades_produced_total')) / seconds,
       dashboardRecordsPerSec: records / seconds,
       events: latencies.length,
       eventsPerSec: latencies.length / seconds,

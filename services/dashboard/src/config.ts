@@ -38,6 +38,8 @@ export const dashboardConfigSchema = z
     SSE_HEARTBEAT_MS: env.int(15_000, 100),
     SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
     HTTP_PORT: env.int(8080, 0),
+    // All interfaces in a pod; 127.0.0.1 for local runs.
+    HTTP_HOST: env.string('0.0.0.0'),
     LOG_LEVEL: env.logLevel(),
   })
   .superRefine((cfg, ctx) => kafkaEnvRefinement(cfg, ctx));

@@ -8,7 +8,7 @@ async function main() {
   const logger = createLogger({ service: 'tickerflow-dashboard', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD] });
   const registry = createRegistry();
   const app = createDashboardApp(config, { kafka: createKafka(config, 'tickerflow-dashboard', logger), registry, logger });
-  const ops = await startOpsServer({ port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });
+  const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });
   logger.info(
     { port: ops.port, tradesTopic: config.TRADES_TOPIC, candlesTopic: config.CANDLES_TOPIC, intervals: config.CANDLE_INTERVALS.map((i) => i.name) },
     'tickerflow-dashboard starting',
