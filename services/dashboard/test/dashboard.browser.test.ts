@@ -11,12 +11,23 @@ import {
   kafkaBrokers,
   launchChromium,
   promtoolCheckMetrics,
+  readTopic,
   sample,
   startService,
   startSimProcess,
   type ServiceProcess,
 } from '@tickerflow/harness';
-import { loadSchema, singleObjectCodec, windowStartOf, type Candle } from '@tickerflow/common';
+import {
+  loadSchema,
+  parseIntervals,
+  readTradesTopicRecord,
+  referenceCandles,
+  singleObjectCodec,
+  windowStartOf,
+  type Candle,
+  type ReferenceEvent,
+  type TradeValue,
+} from '@tickerflow/common';
 
 const TOKEN = `tf-dashboard-test-${randomUUID()}`;
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -238,6 +249,41 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
     assert.ok(sample(metrics, 'tickerflow_dashboard_sse_events_sent_total{event="candle"}') > 0);
     assert.ok(sample(metrics, 'tickerflow_dashboard_candles_held') >= 2 * HISTORY);
     assert.equal(sample(metrics, 'tickerflow_dashboard_kafka_state{state="connected"}'), 1);
+  });
+
+  it('draws exactly the candles the aggregation core computes from the trades topic, every record once', async () => {
+    // No more trades: stop the simulator's feed by stopping the producer (it flushes what it has).
+    assert.equal(await producer!.stop('SIGTERM'), 0);
+    const records = await readTopic(brokers, tradesTopic);
+    await eventually(
+      async () => sample((await dashboard!.get('/metrics')).body, `tickerflow_dashboard_records_read_total{topic="${tradesTopic}"}`) === records.length,
+      60_000,
+      'the dashboard read every record of the trades topic',
+    );
+    // The reference computation, per partition as the dashboard aggregates, then every window closed.
+    const codec = singleObjectCodec<TradeValue>(loadSchema('trade'));
+    const expected: Candle[] = [];
+    for (const partition of new Set(records.map((r) => r.partition))) {
+      const events: ReferenceEvent[] = records
+        .filter((r) => r.partition === partition)
+        .map((r) => {
+          const rec = readTradesTopicRecord(codec, r);
+          return rec.kind === 'watermark' ? { kind: 'time', time: rec.time } : { kind: 'trade', trade: rec.trade };
+        });
+      events.push({ kind: 'time', time: Number.MAX_SAFE_INTEGER });
+      expected.push(...referenceCandles(events, { intervals: parseIntervals(['5s', '1m']), allowedLatenessMs: 1000 }).final);
+    }
+    assert.ok(expected.length > 0);
+    for (const symbol of SYMBOLS) {
+      for (const interval of ['5s', '1m']) {
+        const body = JSON.parse((await dashboard!.get(`/api/candles?symbol=${encodeURIComponent(symbol)}&interval=${interval}`)).body) as {
+          candles: (Candle & { final: boolean })[];
+        };
+        const fromTrades = body.candles.filter((c) => !c.final).map(({ final: _final, ...c }) => c);
+        const want = expected.filter((c) => c.symbol === symbol && c.interval === interval).sort((a, b) => a.windowStart - b.windowStart);
+        assert.deepEqual(fromTrades, want, `${symbol} ${interval}`);
+      }
+    }
   });
 
   it('shuts down cleanly on SIGTERM, ending the event streams', async () => {
