@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration, parseIntervals } from './candles/interval.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -37,6 +38,32 @@ export const env = {
       // For host lists, not symbols: entries are trimmed.
       v.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
     ),
+  /** A duration such as `500ms`, `5s`, `1m`, `6h` (a bare number is milliseconds), as milliseconds. */
+  duration: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((text, ctx) => {
+        try {
+          return parseDuration(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+  /** Candle intervals, comma-separated (`1m,5m`): distinct, with a unit, sorted. */
+  intervals: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((text, ctx) => {
+        try {
+          return parseIntervals(text.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   url: (protocols: string[]) =>
     z

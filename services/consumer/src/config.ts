@@ -1,30 +1,5 @@
-import { env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, parseDuration, parseIntervals } from '@tickerflow/common';
+import { env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
 import { z } from 'zod';
-
-const intervals = z
-  .string()
-  .default('1m,5m')
-  .transform((text, ctx) => {
-    try {
-      return parseIntervals(text.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
-
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    });
 
 export const consumerConfigSchema = z
   .object({
@@ -33,8 +8,8 @@ export const consumerConfigSchema = z
     CANDLES_TOPIC: env.string('finnhub.candles'),
     DLQ_TOPIC: env.string('finnhub.trades.dlq'),
     CONSUMER_GROUP: env.string('tickerflow-candles'),
-    CANDLE_INTERVALS: intervals,
-    ALLOWED_LATENESS: duration('5s'),
+    CANDLE_INTERVALS: env.intervals('1m,5m'),
+    ALLOWED_LATENESS: env.duration('5s'),
     // Where a new consumer group starts reading the trades topic.
     CONSUMER_START: z.enum(['earliest', 'latest']).default('earliest'),
     CONSUMER_MAX_BYTES_PER_PARTITION: env.int(4 * 1024 * 1024, 1024),
