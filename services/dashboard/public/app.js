@@ -35,7 +35,19 @@
     // The logo injects an inline <style> the Content-Security-Policy refuses; the page credits the library in its footer instead.
     layout: { background: { type: 'solid', color: '#0f1419' }, textColor: '#d9dee3', panes: { separatorColor: '#232a31' }, attributionLogo: false },
     grid: { vertLines: { color: '#1b222a' }, horzLines: { color: '#1b222a' } },
-    timeScale: { timeVisible: true, secondsVisible: true, rightOffset: 3 },
+    // Times in the viewer's time zone (the library's default is UTC).
+    localization: { timeFormatter: (t) => new Date(t * 1000).toLocaleString() },
+    timeScale: {
+      timeVisible: true,
+      secondsVisible: true,
+      rightOffset: 3,
+      tickMarkFormatter: (t, type) => {
+        const d = new Date(t * 1000);
+        // TickMarkType: 0 year, 1 month, 2 day of month, 3 time, 4 time with seconds.
+        if (type <= 2) return d.toLocaleDateString();
+        return d.toLocaleTimeString([], type === 4 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+      },
+    },
   });
   const candles = chart.addSeries(LC.CandlestickSeries, {
     upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350',
@@ -145,6 +157,7 @@
     // Events that arrive while the history loads are applied after it.
     const pending = [];
     let loaded = false;
+    let statsSeen = false;
     const source = new EventSource(`/api/stream?symbol=${encodeURIComponent(state.symbol)}`);
     state.source = source;
     source.onopen = () => showStream('connected');
@@ -152,7 +165,9 @@
     source.addEventListener('status', (e) => showKafka(JSON.parse(e.data).kafka));
     source.addEventListener('stats', (e) => {
       const s = JSON.parse(e.data);
-      if (s.symbol === state.symbol) showStats(s);
+      if (s.symbol !== state.symbol) return;
+      statsSeen = true;
+      showStats(s);
     });
     source.addEventListener('candle', (e) => {
       const ev = JSON.parse(e.data);
@@ -169,7 +184,8 @@
     setAll(body.candles);
     for (const c of pending) applyCandle(c);
     loaded = true;
-    if (body.stats) showStats(body.stats);
+    // Only when no newer figures came over the stream meanwhile.
+    if (body.stats && !statsSeen) showStats(body.stats);
     chart.timeScale().scrollToRealTime();
   }
 

@@ -163,6 +163,8 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
       // The committed history plus at least the forming candle of now.
       return s.symbol === 'AAPL' && s.interval === '1m' && s.bars >= HISTORY + 1 && s.canvases > 0 && s.lastTime * 1000 >= windowStartOf(Date.now(), 60_000) - 60_000;
     }, 60_000, 'AAPL 1m history and forming candle drawn');
+    // Live figures from the stream: trades per second above zero.
+    await eventually(async () => Number((await page.locator('#tps').textContent()) ?? 0) > 0, 60_000, 'trades per second shown');
     const oneMinute = await chartState(page);
     assert.equal(oneMinute.title, 'AAPL · 1m');
     assert.match(oneMinute.lastPrice, /^[\d,.]+$/);
