@@ -45,7 +45,7 @@
         const d = new Date(t * 1000);
         // TickMarkType: 0 year, 1 month, 2 day of month, 3 time, 4 time with seconds.
         if (type <= 2) return d.toLocaleDateString();
-        return d.toLocaleTimeString([], type === 4 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+        return d.toLocaleTimeString([], type === 4 ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false } : { hour: '2-digit', minute: '2-digit', hour12: false });
       },
     },
   });
