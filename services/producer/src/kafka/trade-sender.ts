@@ -52,7 +52,8 @@ export function createTradeSender(cfg: KafkaEnv, opts: { clientId: string; compr
       return metadata.topics.get(topic)?.partitionsCount ?? 0;
     },
     async send(topic, messages) {
-      await producer.send({ messages: messages.map((m) => ({ topic, ...m })) });
+      // Only the record's fields: the writer's entries carry bookkeeping too (e.g. a numeric `timestamp`).
+      await producer.send({ messages: messages.map(({ key, value, partition, headers }) => ({ topic, key, value, partition, headers })) });
     },
     close: () => producer.close(),
   };
