@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
+import { createLogger, createRegistry, onShutdown, runService, startOpsServer } from '@tickerflow/common';
 import { createConsumerApp } from './app.js';
 import { readConsumerConfig } from './config.js';
 
@@ -17,7 +17,4 @@ async function main() {
   await app.start();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`tickerflow-consumer: ${(err as Error).message}\n`);
-  process.exit(2);
-});
+runService('tickerflow-consumer', main);

@@ -1,4 +1,4 @@
-import { ConfigError, createKafka, createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
+import { createKafka, createLogger, createRegistry, onShutdown, runService, startOpsServer } from '@tickerflow/common';
 import { createDashboardApp } from './app.js';
 import { readDashboardConfig } from './config.js';
 
@@ -21,8 +21,4 @@ async function main() {
   app.start();
 }
 
-main().catch((err: unknown) => {
-  // Config errors name the variable, never its value.
-  process.stderr.write(`tickerflow-dashboard: ${(err as Error).message}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+runService('tickerflow-dashboard', main);

@@ -123,7 +123,8 @@ export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
       stopping = true;
       abort.abort();
       await consumer?.disconnect().catch(() => undefined);
-      await starting?.catch(() => undefined);
+      // A connect in progress retries on its own schedule (kafkajs cannot abort it): don't let it hold shutdown.
+      await Promise.race([starting?.catch(() => undefined), sleep(2000)]);
       await consumer?.disconnect().catch(() => undefined);
     },
   };

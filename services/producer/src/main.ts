@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, onShutdown, startOpsServer } from '@tickerflow/common';
+import { createLogger, createRegistry, onShutdown, runService, startOpsServer } from '@tickerflow/common';
 import { createProducerApp, symbolSource, tradeCodec } from './app.js';
 import { readProducerConfig } from './config.js';
 import { createTradeSender } from './kafka/trade-sender.js';
@@ -24,8 +24,4 @@ async function main() {
   await app.start();
 }
 
-main().catch((err: unknown) => {
-  // Config errors name the variable, never its value.
-  process.stderr.write(`tickerflow-producer: ${(err as Error).message}\n`);
-  process.exit(2);
-});
+runService('tickerflow-producer', main);
