@@ -28,13 +28,13 @@ function consumerTable(r: ConsumerBenchResult): string {
   return [
     '| consumer scenario (pre-filled topic, 3 partitions) | value |',
     '|---|---|',
-    `| Kafka ConsumerPerformance over the same ${fmt(r.records)} records (reference, fetch rate) | ${fmt(r.referenceRecordsPerSec)} records/s |`,
-    `| tickerflow-consumer, exactly once (decode, aggregate 1m+5m, transactions with offsets) | ${fmt(r.consumerRecordsPerSec)} records/s |`,
+    `| Kafka ConsumerPerformance over the same ${fmt(r.records)} records (reference, fetch rate; median of ${r.runs}, range ${fmt(r.referenceRange[0])}–${fmt(r.referenceRange[1])}) | ${fmt(r.referenceRecordsPerSec)} records/s |`,
+    `| tickerflow-consumer, exactly once (decode, aggregate 1m+5m, transactions with offsets; median of ${r.runs}, range ${fmt(r.consumerRange[0])}–${fmt(r.consumerRange[1])}) | ${fmt(r.consumerRecordsPerSec)} records/s |`,
     `| **ratio to ConsumerPerformance** | **${fmt(r.ratio, 2)}** |`,
     `| candles emitted / transactions committed | ${fmt(r.candles)} / ${fmt(r.transactions)} |`,
     `| CPU seconds per 1,000 records | ${fmt(r.cpuSecondsPer1000, 4)} |`,
     `| peak RSS | ${fmt(r.peakRssMiB, 1)} MiB |`,
-    `| with ${fmt(r.poisonShare * 100, 1)}% poison records (to the DLQ) | ${fmt(r.poisonRecordsPerSec)} records/s (${fmt(r.poisonRecordsPerSec / r.consumerRecordsPerSec, 2)} of clean) |`,
+    `| with ${fmt(r.poisonShare * 100, 1)}% poison records (to the DLQ; median of ${r.runs}) | ${fmt(r.poisonRecordsPerSec)} records/s (${fmt(r.poisonRecordsPerSec / r.consumerRecordsPerSec, 2)} of clean) |`,
   ].join('\n');
 }
 
@@ -65,7 +65,7 @@ async function main() {
       sections.push(producerTable(r));
     }
     if (want('consumer')) {
-      const r = await benchConsumer(broker, workDir, { records: 1_000_000, poisonShare: 0.01 });
+      const r = await benchConsumer(broker, workDir, { records: 1_000_000, poisonShare: 0.01, runs: 3 });
       results.consumer = r;
       sections.push(consumerTable(r));
     }
