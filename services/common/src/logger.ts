@@ -36,3 +36,16 @@ export function scrub(text: string, secrets: readonly string[]): string {
   for (const secret of secrets) out = out.split(secret).join('[redacted]');
   return out;
 }
+
+/**
+ * Node prints process warnings as plain text on stderr; here they become JSON
+ * log lines. kafkajs 2.2.4's TimeoutNegativeWarning (a harmless negative
+ * setTimeout inside its client on Node ≥ 23) is dropped.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    logger.warn({ warning: { name: warning.name, message: warning.message } }, 'process warning');
+  });
+}

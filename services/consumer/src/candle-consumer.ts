@@ -1,5 +1,5 @@
 import type { Candle, Codec, Logger } from '@tickerflow/common';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import type { ConsumerMetrics } from './metrics.js';
 import {
@@ -61,7 +61,7 @@ export function createCandleConsumer(
 
   /** Takes a partition over: fence the previous owner, read its checkpoint, seek to the rebuild start. */
   async function acquire(partition: number, firstOffset: number): Promise<Assigned> {
-    const producer = kafka.producer({ transactionalId: `${settings.CONSUMER_GROUP}-${topic}-${partition}`, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${settings.CONSUMER_GROUP}-${topic}-${partition}`, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 });
     await producer.connect();
     // InitProducerId: bumps the epoch (the old owner's writes now fail) and ends its open transaction.
     await (await producer.transaction()).abort();

@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, onShutdown, runService, startOpsServer } from '@tickerflow/common';
+import { createLogger, createRegistry, logProcessWarnings, onShutdown, runService, startOpsServer } from '@tickerflow/common';
 import { createConsumerApp } from './app.js';
 import { readConsumerConfig } from './config.js';
 
@@ -6,6 +6,7 @@ import { readConsumerConfig } from './config.js';
 async function main() {
   const config = readConsumerConfig(process.env);
   const logger = createLogger({ service: 'tickerflow-consumer', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD] });
+  logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createConsumerApp(config, { registry, logger });
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness });

@@ -1,4 +1,4 @@
-import { createKafka, createLogger, createRegistry, onShutdown, runService, startOpsServer } from '@tickerflow/common';
+import { createKafka, createLogger, createRegistry, logProcessWarnings, onShutdown, runService, startOpsServer } from '@tickerflow/common';
 import { createDashboardApp } from './app.js';
 import { readDashboardConfig } from './config.js';
 
@@ -6,6 +6,7 @@ import { readDashboardConfig } from './config.js';
 async function main() {
   const config = readDashboardConfig(process.env);
   const logger = createLogger({ service: 'tickerflow-dashboard', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD] });
+  logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createDashboardApp(config, { kafka: createKafka(config, 'tickerflow-dashboard', logger), registry, logger });
   const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });

@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, onShutdown, runService, startOpsServer } from '@tickerflow/common';
+import { createLogger, createRegistry, logProcessWarnings, onShutdown, runService, startOpsServer } from '@tickerflow/common';
 import { createProducerApp, symbolSource, tradeCodec } from './app.js';
 import { readProducerConfig } from './config.js';
 import { createTradeSender } from './kafka/trade-sender.js';
@@ -7,6 +7,7 @@ import { createTradeSender } from './kafka/trade-sender.js';
 async function main() {
   const config = readProducerConfig(process.env);
   const logger = createLogger({ service: 'tickerflow-producer', level: config.LOG_LEVEL, secrets: [config.FINNHUB_TOKEN, config.KAFKA_SASL_PASSWORD] });
+  logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createProducerApp(config, {
     sender: createTradeSender(config, { clientId: 'tickerflow-producer', compression: config.KAFKA_COMPRESSION }),
