@@ -19,6 +19,13 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessE
   return Object.freeze(result.data);
 }
 
+/**
+ * For cross-field rules (`.superRefine(rule, crossFieldChecks)`): run them even
+ * when a field failed on its own, so one start-up reports every problem. The
+ * rules must only test fields for presence.
+ */
+export const crossFieldChecks = { when: () => true };
+
 /** Reusable field parsers for environment variables (all arrive as strings). */
 export const env = {
   string: (fallback?: string) =>

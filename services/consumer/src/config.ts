@@ -1,4 +1,4 @@
-import { env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
+import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
 import { z } from 'zod';
 
 export const consumerConfigSchema = z
@@ -22,7 +22,7 @@ export const consumerConfigSchema = z
     LOG_LEVEL: env.logLevel(),
     SHUTDOWN_TIMEOUT_MS: env.int(30_000, 100),
   })
-  .superRefine(kafkaEnvRefinement);
+  .superRefine(kafkaEnvRefinement, crossFieldChecks);
 
 export type ConsumerConfig = z.infer<typeof consumerConfigSchema>;
 

@@ -1,4 +1,4 @@
-import { env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
+import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
 import { z } from 'zod';
 
 export const dashboardConfigSchema = z
@@ -18,7 +18,7 @@ export const dashboardConfigSchema = z
     HTTP_HOST: env.string('0.0.0.0'),
     LOG_LEVEL: env.logLevel(),
   })
-  .superRefine((cfg, ctx) => kafkaEnvRefinement(cfg, ctx));
+  .superRefine(kafkaEnvRefinement, crossFieldChecks);
 
 export type DashboardConfig = z.infer<typeof dashboardConfigSchema>;
 

@@ -1,4 +1,4 @@
-import { env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
+import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
 import { z } from 'zod';
 
 export const producerConfigSchema = z
@@ -35,7 +35,7 @@ export const producerConfigSchema = z
     if (cfg.SYMBOLS === undefined && cfg.SYMBOLS_FILE === undefined) {
       ctx.addIssue({ code: 'custom', path: ['SYMBOLS'], message: 'set SYMBOLS (comma-separated or a JSON array) or SYMBOLS_FILE' });
     }
-  });
+  }, crossFieldChecks);
 
 export type ProducerConfig = z.infer<typeof producerConfigSchema>;
 
