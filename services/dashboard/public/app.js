@@ -41,6 +41,8 @@
       timeVisible: true,
       secondsVisible: true,
       rightOffset: 3,
+      // Wide enough to read a candle's body while the history is short.
+      barSpacing: 14,
       tickMarkFormatter: (t, type) => {
         const d = new Date(t * 1000);
         // TickMarkType: 0 year, 1 month, 2 day of month, 3 time, 4 time with seconds.
