@@ -35,7 +35,8 @@ async function fillTopic(brokers: string[], topic: string, count: number, poison
   const kafka = new Kafka({ clientId: 'bench-fill', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
-  const start = Date.UTC(2026, 10, 23, 14, 30);
+  // Event time from two hours back: never ahead of the records' own timestamps.
+  const start = Math.floor(Date.now() / 60_000) * 60_000 - 7_200_000;
   let written = 0;
   let batch: Message[] = [];
   const flush = async () => {

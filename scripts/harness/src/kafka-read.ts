@@ -6,6 +6,8 @@ export interface ReadRecord {
   partition: number;
   offset: string;
   headers: IHeaders;
+  /** The record's Kafka timestamp, epoch ms. */
+  timestamp: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function readTopic(brokers: string[], topic: string, opts: { readUn
           const end = ends.get(batch.partition) ?? 0n;
           for (const m of batch.messages) {
             if (BigInt(m.offset) < end) {
-              records.push({ key: m.key, value: m.value, partition: batch.partition, offset: m.offset, headers: m.headers ?? {} });
+              records.push({ key: m.key, value: m.value, partition: batch.partition, offset: m.offset, headers: m.headers ?? {}, timestamp: Number(m.timestamp) });
             }
           }
           // The batch's last offset counts transaction markers too, which read_committed readers never see as records.

@@ -36,6 +36,89 @@ export class AvroDecodeError extends Error {
   }
 }
 
+/**
+ * Walks an Avro binary body against its type before avsc decodes it, and
+ * throws unless every length and block count fits in the bytes left. avsc
+ * trusts a block count, so a 25-byte record claiming 10⁹ array items would
+ * otherwise allocate until the heap is gone. (Arrays of zero-byte items, such
+ * as nulls, with more items than bytes are refused too; no schema here has them.)
+ */
+export function checkAvroBounds(type: avro.Type, bytes: Uint8Array): void {
+  let pos = 0;
+  const fail = (what: string): never => {
+    throw new AvroDecodeError(`undecodable Avro body: ${what} at byte ${pos}`, 'bad-body');
+  };
+  const readLong = (): number => {
+    let n = 0;
+    let scale = 1;
+    let b: number;
+    do {
+      if (pos >= bytes.length) fail('truncated number');
+      b = bytes[pos++]!;
+      n += (b & 0x7f) * scale;
+      scale *= 128;
+      if (scale > 2 ** 70) fail('number longer than 10 bytes');
+    } while (b & 0x80);
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2; // zig-zag
+  };
+  const skip = (length: number) => {
+    if (length < 0 || length > bytes.length - pos) fail('length beyond the record');
+    pos += length;
+  };
+  const walk = (t: avro.Type): void => {
+    const typed = t as avro.Type & { fields?: { type: avro.Type }[]; itemsType?: avro.Type; valuesType?: avro.Type; types?: avro.Type[]; size?: number; underlyingType?: avro.Type };
+    switch (t.typeName) {
+      case 'null':
+        return;
+      case 'boolean':
+        return skip(1);
+      case 'int':
+      case 'long':
+      case 'enum':
+        readLong();
+        return;
+      case 'float':
+        return skip(4);
+      case 'double':
+        return skip(8);
+      case 'string':
+      case 'bytes':
+        return skip(readLong());
+      case 'fixed':
+        return skip(typed.size!);
+      case 'record':
+      case 'error':
+        for (const f of typed.fields!) walk(f.type);
+        return;
+      case 'array':
+      case 'map':
+        for (;;) {
+          let count = readLong();
+          if (count === 0) return;
+          if (count < 0) {
+            count = -count;
+            readLong(); // the block's size in bytes
+          }
+          if (count > bytes.length - pos) fail('block count beyond the record');
+          for (let i = 0; i < count; i++) {
+            if (t.typeName === 'map') skip(readLong());
+            walk(typed.itemsType ?? typed.valuesType!);
+          }
+        }
+      default:
+        if (typed.types) {
+          const branch = typed.types[readLong()];
+          if (!branch) fail('union index out of range');
+          return walk(branch!);
+        }
+        if (typed.underlyingType) return walk(typed.underlyingType);
+        fail(`unsupported type ${t.typeName}`);
+    }
+  };
+  walk(type);
+  if (pos !== bytes.length) fail('bytes left over');
+}
+
 export interface Codec<T> {
   encode(value: T): Buffer;
   decode(bytes: Buffer): T;
@@ -62,6 +145,7 @@ export function singleObjectCodec<T>(type: avro.Type): Codec<T> {
       if (!bytes.subarray(2, 10).equals(header.subarray(2, 10))) {
         throw new AvroDecodeError(`unknown schema fingerprint ${bytes.subarray(2, 10).toString('hex')}`, 'unknown-fingerprint');
       }
+      checkAvroBounds(type, bytes.subarray(10));
       try {
         return type.fromBuffer(bytes.subarray(10)) as T;
       } catch (err) {
@@ -83,6 +167,7 @@ export function confluentCodec<T>(type: avro.Type, schemaId: number): Codec<T> {
       if (bytes.readInt32BE(1) !== schemaId) {
         throw new AvroDecodeError(`unknown schema id ${bytes.readInt32BE(1)}`, 'unknown-schema-id');
       }
+      checkAvroBounds(type, bytes.subarray(5));
       try {
         return type.fromBuffer(bytes.subarray(5)) as T;
       } catch (err) {

@@ -16,7 +16,20 @@ export interface TradeValue extends Trade {
 
 export type TradesTopicRecord = { kind: 'trade'; trade: TradeValue } | { kind: 'watermark'; time: number };
 
-export type InvalidReason = AvroDecodeError['reason'] | 'empty-value' | 'invalid-trade' | 'key-mismatch' | 'bad-watermark';
+export type InvalidReason = AvroDecodeError['reason'] | 'empty-value' | 'invalid-trade' | 'key-mismatch' | 'bad-watermark' | 'future-timestamp';
+
+/**
+ * How far an event time may be ahead of its record's Kafka timestamp. One
+ * record far in the future (say a timestamp in microseconds) would otherwise
+ * move a partition's watermark years ahead and make every later trade late.
+ * Measured against the record's own timestamp, which is in the log, so
+ * replays decide the same way.
+ */
+export const MAX_EVENT_TIME_AHEAD_MS = 3_600_000;
+
+/** Prices and volumes beyond these are errors, not trades (and would overflow price × volume). */
+const MAX_PRICE = 1e12;
+const MAX_VOLUME = 1e15;
 
 /** A record of the trades topic that cannot be used: it goes to the dead-letter topic. */
 export class InvalidRecordError extends Error {
@@ -36,12 +49,19 @@ function headerText(value: HeaderValue): string | undefined {
 /** Decodes and checks one record of the trades topic; throws InvalidRecordError. */
 export function readTradesTopicRecord(
   codec: Codec<TradeValue>,
-  record: { key: Buffer | null; value: Buffer | null; headers?: Record<string, HeaderValue> },
+  record: { key: Buffer | null; value: Buffer | null; headers?: Record<string, HeaderValue>; timestamp?: number },
+  maxAheadMs = MAX_EVENT_TIME_AHEAD_MS,
 ): TradesTopicRecord {
+  const checkAhead = (time: number) => {
+    if (record.timestamp !== undefined && Number.isFinite(record.timestamp) && time > record.timestamp + maxAheadMs) {
+      throw new InvalidRecordError(`event time ${time} is more than ${maxAheadMs} ms ahead of the record's timestamp ${record.timestamp}`, 'future-timestamp');
+    }
+  };
   const watermark = headerText(record.headers?.[WATERMARK_HEADER]);
   if (watermark !== undefined) {
     const time = Number(watermark);
     if (!/^\d{1,16}$/.test(watermark) || !Number.isSafeInteger(time)) throw new InvalidRecordError(`watermark header is not epoch milliseconds`, 'bad-watermark');
+    checkAhead(time);
     return { kind: 'watermark', time };
   }
   if (!record.value || record.value.length === 0) throw new InvalidRecordError('record has no value', 'empty-value');
@@ -54,11 +74,12 @@ export function readTradesTopicRecord(
   }
   const problem =
     trade.symbol.length === 0 ? 'empty symbol'
-    : !Number.isFinite(trade.price) || trade.price <= 0 ? 'price is not a positive number'
-    : !Number.isFinite(trade.volume) || trade.volume < 0 ? 'volume is not a non-negative number'
+    : !Number.isFinite(trade.price) || trade.price <= 0 || trade.price > MAX_PRICE ? 'price is not a positive number below 1e12'
+    : !Number.isFinite(trade.volume) || trade.volume < 0 || trade.volume > MAX_VOLUME ? 'volume is not a non-negative number below 1e15'
     : !Number.isSafeInteger(trade.timestamp) || trade.timestamp < 0 ? 'timestamp is not epoch milliseconds'
     : undefined;
   if (problem) throw new InvalidRecordError(`invalid trade: ${problem}`, 'invalid-trade');
   if (record.key && record.key.toString() !== trade.symbol) throw new InvalidRecordError('record key is not the trade symbol', 'key-mismatch');
+  checkAhead(trade.timestamp);
   return { kind: 'trade', trade };
 }

@@ -7,6 +7,7 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   type BatchOutput,
+  type Checkpoint,
   type InputRecord,
   type PartitionProcessor,
   type TradeCodec,
@@ -15,7 +16,7 @@ import { deadLetterRecord } from './dead-letter.js';
 
 type Settings = Pick<
   ConsumerConfig,
-  'TRADES_TOPIC' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_PARTITIONS_CONCURRENTLY' | 'CONSUMER_SESSION_TIMEOUT_MS'
+  'TRADES_TOPIC' | 'MAX_EVENT_TIME_AHEAD' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_PARTITIONS_CONCURRENTLY' | 'CONSUMER_SESSION_TIMEOUT_MS'
 >;
 
 interface Assigned {
@@ -26,6 +27,10 @@ interface Assigned {
   committed: number;
   /** Set until the first batch from the rebuild position arrives. */
   seekingTo?: number;
+  /** Seeks made for it: a visible record may start after the seek offset (transaction markers), so the second seek is the last. */
+  seeks: number;
+  /** The group generation it was taken in: after a rebalance it is taken over afresh. */
+  generation: number;
 }
 
 /**
@@ -48,6 +53,7 @@ export function createCandleConsumer(
   let joined = false;
   let crashed = false;
   let lastTransactionFailed = false;
+  let generation = 0;
   for (const i of settings.CANDLE_INTERVALS) metrics.candlesEmitted.inc({ interval: i.name }, 0);
 
   async function release(partition: number) {
@@ -61,17 +67,26 @@ export function createCandleConsumer(
 
   /** Takes a partition over: fence the previous owner, read its checkpoint, seek to the rebuild start. */
   async function acquire(partition: number, firstOffset: number): Promise<Assigned> {
+    const takenIn = generation;
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${settings.CONSUMER_GROUP}-${topic}-${partition}`, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 });
-    await producer.connect();
-    // InitProducerId: bumps the epoch (the old owner's writes now fail) and ends its open transaction.
-    await (await producer.transaction()).abort();
-    const [offsets] = await admin!.fetchOffsets({ groupId: settings.CONSUMER_GROUP, topics: [topic] });
-    const committed = offsets?.partitions.find((p) => p.partition === partition);
-    const checkpoint = committed && Number(committed.offset) >= 0 ? decodeCheckpoint(Number(committed.offset), committed.metadata) : { offset: firstOffset, replayFrom: firstOffset, watermark: -Infinity };
+    let checkpoint: Checkpoint;
+    try {
+      await producer.connect();
+      // InitProducerId: bumps the epoch (the old owner's writes now fail) and ends its open transaction.
+      await (await producer.transaction()).abort();
+      const [offsets] = await admin!.fetchOffsets({ groupId: settings.CONSUMER_GROUP, topics: [topic] });
+      const committed = offsets?.partitions.find((p) => p.partition === partition);
+      checkpoint = committed && Number(committed.offset) >= 0 ? decodeCheckpoint(Number(committed.offset), committed.metadata) : { offset: firstOffset, replayFrom: firstOffset, watermark: -Infinity };
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
     const a: Assigned = {
+      generation: takenIn,
+      seeks: 0,
       producer,
       committed: checkpoint.offset,
-      processor: createPartitionProcessor(checkpoint, { intervals: settings.CANDLE_INTERVALS, allowedLatenessMs: settings.ALLOWED_LATENESS, codec: deps.tradeCodec }),
+      processor: createPartitionProcessor(checkpoint, { intervals: settings.CANDLE_INTERVALS, allowedLatenessMs: settings.ALLOWED_LATENESS, codec: deps.tradeCodec, maxAheadMs: settings.MAX_EVENT_TIME_AHEAD }),
     };
     if (checkpoint.replayFrom !== firstOffset) a.seekingTo = checkpoint.replayFrom;
     if (checkpoint.replayFrom < checkpoint.offset) metrics.rebuilds.inc();
@@ -116,16 +131,26 @@ export function createCandleConsumer(
     const { partition } = batch;
     if (batch.isEmpty() || !payload.isRunning() || payload.isStale()) return;
     const started = now();
-    const a = assigned.get(partition) ?? (await acquire(partition, Number(batch.firstOffset())));
+    let a = assigned.get(partition);
+    if (a && a.generation !== generation) {
+      await release(partition);
+      a = undefined;
+    }
+    a ??= await acquire(partition, Number(batch.firstOffset()));
     if (a.seekingTo !== undefined) {
-      if (Number(batch.firstOffset()) > a.seekingTo) {
+      const first = Number(batch.firstOffset());
+      if (first > a.seekingTo) {
         const earliest = Number((await admin!.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0);
-        if (earliest <= a.seekingTo) {
+        if (earliest > a.seekingTo) {
+          // Retention deleted part of what the open windows need: rebuild from what is left.
+          logger.warn({ partition, wanted: a.seekingTo, earliest }, 'input needed for the rebuild is gone; open windows rebuilt from the earliest record left');
+          a.seekingTo = earliest;
+        }
+        if (first > a.seekingTo && a.seeks < 2) {
+          a.seeks++;
           consumer!.seek({ topic, partition, offset: String(a.seekingTo) });
           return;
         }
-        // Retention deleted part of what the open windows need: rebuild from what is left.
-        logger.warn({ partition, wanted: a.seekingTo, earliest }, 'input needed for the rebuild is gone; open windows rebuilt from the earliest record left');
       }
       a.seekingTo = undefined;
     }
@@ -136,7 +161,15 @@ export function createCandleConsumer(
       headers: m.headers,
       timestamp: Number(m.timestamp),
     }));
-    const out = a.processor.process(records);
+    let out: BatchOutput;
+    try {
+      out = a.processor.process(records);
+    } catch (err) {
+      // Not bad input (that goes to the DLQ) but a bug: the state may be half-applied, so it is rebuilt.
+      logger.error({ partition, err: { name: (err as Error).name, message: (err as Error).message } }, 'processing failed; partition state dropped');
+      await release(partition);
+      return;
+    }
     metrics.recordsReplayed.inc(out.replayed);
     if (out.checkpoint && out.checkpoint.offset > a.committed) {
       try {
@@ -179,8 +212,10 @@ export function createCandleConsumer(
         const mine = new Set(payload.memberAssignment[topic] ?? []);
         logger.info({ partitions: [...mine].sort((x, y) => x - y) }, 'joined the consumer group');
         // Every partition is taken over afresh after a rebalance: even one we keep may
-        // have been committed by another owner in between. Its state is rebuilt from its checkpoint.
-        for (const p of [...assigned.keys()]) void release(p);
+        // have been committed by another owner in between. Partitions we lost go now; the
+        // ones we keep are rebuilt from their checkpoint at their next batch (one may be in hand).
+        generation++;
+        for (const p of [...assigned.keys()]) if (!mine.has(p)) void release(p);
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         crashed = !payload.restart;

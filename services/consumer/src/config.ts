@@ -10,6 +10,8 @@ export const consumerConfigSchema = z
     CONSUMER_GROUP: env.string('tickerflow-candles'),
     CANDLE_INTERVALS: env.intervals('1m,5m'),
     ALLOWED_LATENESS: env.duration('5s'),
+    // A trade or watermark this far ahead of its record's Kafka timestamp goes to the DLQ.
+    MAX_EVENT_TIME_AHEAD: env.duration('1h'),
     // Where a new consumer group starts reading the trades topic.
     CONSUMER_START: z.enum(['earliest', 'latest']).default('earliest'),
     CONSUMER_MAX_BYTES_PER_PARTITION: env.int(4 * 1024 * 1024, 1024),

@@ -75,7 +75,7 @@ export function decodeCheckpoint(offset: number, metadata: string | null | undef
  */
 export function createPartitionProcessor(
   checkpoint: Checkpoint,
-  opts: { intervals: readonly Interval[]; allowedLatenessMs: number; codec: TradeCodec },
+  opts: { intervals: readonly Interval[]; allowedLatenessMs: number; codec: TradeCodec; maxAheadMs?: number },
 ) {
   const aggregator = createCandleAggregator(opts);
   let position = checkpoint.replayFrom;
@@ -101,7 +101,7 @@ export function createPartitionProcessor(
         if (!emit) out.replayed++;
         let parsed;
         try {
-          parsed = readTradesTopicRecord(opts.codec, record);
+          parsed = readTradesTopicRecord(opts.codec, record, opts.maxAheadMs);
         } catch (err) {
           if (!(err instanceof InvalidRecordError)) throw err;
           if (emit) out.deadLetters.push({ record, error: err });

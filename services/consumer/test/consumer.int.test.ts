@@ -89,25 +89,31 @@ describe('consumer against the real Kafka', () => {
     const kafka = new Kafka({ clientId: 'poison-writer', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
-    const T = Date.UTC(2026, 10, 23, 16);
+    // Event time an hour back, minute-aligned: within MAX_EVENT_TIME_AHEAD of the records' timestamps.
+    const T = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
     const trade = (symbol: string, i: number): TradeValue => ({ symbol, price: 100 + (i % 7), volume: 1 + (i % 3), timestamp: T + i * 40, conditions: [], receivedAt: T + i * 40 });
     const valid = tradeCodec.encode(trade('AAPL', 0));
     const wrongFingerprint = Buffer.from(valid);
     wrongFingerprint.writeBigUInt64LE(0x0123456789abcdefn, 2);
-    const poison = [
-      { name: 'bad-magic', value: Buffer.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9]) },
-      { name: 'unknown-fingerprint', value: wrongFingerprint },
-      { name: 'bad-body', value: valid.subarray(0, 14) },
-      { name: 'empty-value', value: null },
-      { name: 'invalid-trade', value: tradeCodec.encode({ ...trade('AAPL', 1), price: -5 }) },
+    // Each poison record has exactly one fault; the ones that decode carry their partition's symbol.
+    const poison: { name: string; value: (symbol: string) => Buffer | null }[] = [
+      { name: 'bad-magic', value: () => Buffer.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9]) },
+      { name: 'unknown-fingerprint', value: () => wrongFingerprint },
+      { name: 'bad-body', value: () => valid.subarray(0, 14) },
+      { name: 'empty-value', value: () => null },
+      { name: 'invalid-trade', value: (symbol) => tradeCodec.encode({ ...trade(symbol, 1), price: -5 }) },
+      // Microseconds instead of milliseconds: would push the watermark decades ahead.
+      { name: 'future-timestamp', value: (symbol) => tradeCodec.encode({ ...trade(symbol, 1), timestamp: T * 1000 }) },
+      // 25 bytes claiming a billion array items.
+      { name: 'bad-body', value: () => Buffer.concat([valid.subarray(0, 10), Buffer.from([2, 0x58]), Buffer.alloc(16), Buffer.from([2, 0x80, 0xa8, 0xd6, 0xb9, 0x07])]) },
     ];
     const messages: { key: string; value: Buffer | null; partition: number; headers?: Record<string, string> }[] = [];
     for (let i = 0; i < 3000; i++) {
       for (const [partition, symbol] of [[0, 'AAPL'], [1, 'MSFT']] as const) {
         messages.push({ key: symbol, value: tradeCodec.encode(trade(symbol, i)), partition });
-        if (i % 500 === 250) {
-          const p = poison[(i / 500) % poison.length | 0]!;
-          messages.push({ key: symbol, value: p.value, partition, headers: { origin: 'test' } });
+        if (i % 400 === 200) {
+          const p = poison[Math.floor(i / 400)]!;
+          messages.push({ key: symbol, value: p.value(symbol), partition, headers: { origin: 'test' } });
         }
       }
     }
@@ -121,7 +127,8 @@ describe('consumer against the real Kafka', () => {
     const dead = await readTopic(kafkaBrokers(), topics.dlq);
     const { candles: expected, invalid, trades } = await recomputeCandles(kafkaBrokers(), topics.trades, reference);
     assert.equal(dead.length, invalid.length);
-    assert.equal(dead.length, 12);
+    assert.equal(dead.length, 14);
+    assert.equal(poison.length, 7);
     const reasons = dead.map((d) => d.headers[DLQ_HEADERS.errorClass]!.toString()).sort();
     assert.deepEqual(new Set(reasons), new Set(poison.map((p) => p.name)));
     for (const d of dead) {

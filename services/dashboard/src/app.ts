@@ -31,6 +31,7 @@ export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka
   );
   const sse = createSseHub({
     heartbeatMs: config.SSE_HEARTBEAT_MS,
+    maxClients: config.SSE_MAX_CLIENTS,
     greeting: () => [{ event: 'status', data: { kafka: feed.status() } }],
     sent: (event) => metrics.sseEvents.inc({ event }),
   });

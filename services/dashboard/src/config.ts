@@ -12,6 +12,8 @@ export const dashboardConfigSchema = z
     DASHBOARD_HISTORY_MAX: env.int(500, 1),
     DASHBOARD_SYMBOLS_MAX: env.int(1000, 1),
     SSE_HEARTBEAT_MS: env.int(15_000, 100),
+    // Each open stream may buffer up to 4 MiB for a slow reader.
+    SSE_MAX_CLIENTS: env.int(1000, 1),
     SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
     HTTP_PORT: env.int(8080, 0),
     // All interfaces in a pod; 127.0.0.1 for local runs.

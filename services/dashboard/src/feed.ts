@@ -113,7 +113,7 @@ export function createFeed(opts: FeedOptions, deps: FeedDeps) {
     for (const m of messages) {
       let record;
       try {
-        record = readTradesTopicRecord(deps.tradeCodec, { key: m.key ?? null, value: m.value ?? null, headers: m.headers });
+        record = readTradesTopicRecord(deps.tradeCodec, { key: m.key ?? null, value: m.value ?? null, headers: m.headers, timestamp: Number(m.timestamp) });
       } catch (err) {
         if (!(err instanceof InvalidRecordError)) throw err;
         metrics.invalidRecords.inc({ topic: opts.tradesTopic, reason: err.reason });

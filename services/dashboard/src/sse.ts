@@ -17,6 +17,8 @@ export interface SseHubOptions {
   heartbeatMs: number;
   /** A client that has this much unsent output is too slow: it is dropped (EventSource reconnects). */
   maxBufferedBytes?: number;
+  /** Open streams at most; more get 503 (each may hold up to maxBufferedBytes). */
+  maxClients?: number;
   /** Events every new client gets first (the current Kafka state). */
   greeting?: () => SseEvent[];
   sent?: (event: string) => void;
@@ -31,14 +33,16 @@ export interface SseHubOptions {
 export function createSseHub(opts: SseHubOptions) {
   const clients = new Set<Client>();
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const maxClients = opts.maxClients ?? 1000;
 
+  /** A slow client's socket is destroyed: end() would keep its unsent output queued. */
   function drop(client: Client) {
     if (!clients.delete(client)) return;
-    client.res.end();
+    client.res.destroy();
   }
 
   function write(client: Client, text: string, event?: string) {
-    if (client.res.writableLength > maxBuffered) {
+    if (client.res.writableLength + text.length > maxBuffered) {
       drop(client);
       return;
     }
@@ -57,6 +61,10 @@ export function createSseHub(opts: SseHubOptions) {
     /** GET /api/stream[?symbol=S] */
     handle(req: Request, res: Response) {
       const symbol = typeof req.query.symbol === 'string' && req.query.symbol.length > 0 ? req.query.symbol : undefined;
+      if (clients.size >= maxClients) {
+        res.status(503).set('Retry-After', '10').json({ error: `too many event streams (${maxClients})` });
+        return;
+      }
       res.status(200);
       res.set({
         'Content-Type': 'text/event-stream; charset=utf-8',
@@ -89,7 +97,10 @@ export function createSseHub(opts: SseHubOptions) {
     /** Ends every stream (shutdown). */
     close() {
       clearInterval(heartbeat);
-      for (const client of [...clients]) drop(client);
+      for (const client of [...clients]) {
+        clients.delete(client);
+        client.res.end();
+      }
     },
   };
 }
