@@ -78,7 +78,8 @@ export async function startKafka(workDir: string, opts: { heap?: string; propert
 
   // KRaft needs a formatted log dir; a Kafka cluster id is 16 random bytes, base64url.
   const clusterId = randomBytes(16).toString('base64url');
-  await execFileAsync(binaries.java, [...javaArgs(dir, '256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile]);
+  // `--cluster-id=…` in one argument: an id may start with '-', which the tool's parser would take for an option.
+  await execFileAsync(binaries.java, [...javaArgs(dir, '256m'), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', propsFile]);
 
   const launch = async () => {
     const proc = startProcess({
