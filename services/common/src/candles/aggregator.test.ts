@@ -22,7 +22,7 @@ const event: fc.Arbitrary<ReferenceEvent> = fc.oneof(
 );
 // Out of order by construction (random times); duplicates by repeating some events.
 const events = fc
-  .array(fc.tuple(event, fc.boolean()), { maxLength: 300 })
+  .array(fc.tuple(event, fc.boolean()), { maxLength: 300, size: 'medium' })
   .map((pairs) => pairs.flatMap(([e, dup]) => (dup && e.kind === 'trade' ? [e, e] : [e])));
 const lateness = fc.integer({ min: 0, max: 30_000 });
 

@@ -23,7 +23,26 @@ interface OpenWindow {
   count: number;
   /** Input position of the window's first trade: where a rebuild must start reading. */
   firstOffset: number;
+  intervalIndex: number;
 }
+
+const newWindow = (trade: PricePoint, interval: string, intervalIndex: number, start: number, firstOffset: number, ms: number): OpenWindow => ({
+  symbol: trade.symbol,
+  interval,
+  start,
+  end: start + ms,
+  open: trade.price,
+  openTs: trade.timestamp,
+  high: trade.price,
+  low: trade.price,
+  close: trade.price,
+  closeTs: trade.timestamp,
+  volume: trade.volume,
+  priceVolume: trade.price * trade.volume,
+  count: 1,
+  firstOffset,
+  intervalIndex,
+});
 
 const toCandle = (w: OpenWindow): Candle => ({
   symbol: w.symbol,
@@ -51,6 +70,8 @@ export type CandleAggregator = ReturnType<typeof createCandleAggregator>;
  */
 export function createCandleAggregator(opts: AggregatorOptions) {
   const open = new Map<string, OpenWindow>();
+  // The latest window per symbol and interval: most trades land there, found without building a key.
+  const latest = new Map<string, (OpenWindow | undefined)[]>();
   let watermark = -Infinity;
   let earliestEnd = Infinity;
 
@@ -61,6 +82,9 @@ export function createCandleAggregator(opts: AggregatorOptions) {
     for (const [key, w] of open) {
       if (w.end <= watermark) {
         open.delete(key);
+        const cached = latest.get(w.symbol);
+        // Only so it can be collected: a trade for a closed window is late before the cache is looked at.
+        if (cached?.[w.intervalIndex] === w) cached[w.intervalIndex] = undefined;
         if (!silently) closed.push(toCandle(w));
       } else if (w.end < earliestEnd) earliestEnd = w.end;
     }
@@ -74,34 +98,29 @@ export function createCandleAggregator(opts: AggregatorOptions) {
      */
     add(trade: PricePoint, offset: number): Interval[] {
       const late: Interval[] = [];
-      for (const interval of opts.intervals) {
+      let cached = latest.get(trade.symbol);
+      if (!cached) latest.set(trade.symbol, (cached = []));
+      for (let index = 0; index < opts.intervals.length; index++) {
+        const interval = opts.intervals[index]!;
         const start = windowStartOf(trade.timestamp, interval.ms);
         const end = start + interval.ms;
         if (end <= watermark) {
           late.push(interval);
           continue;
         }
-        const key = `${trade.symbol}\u0000${interval.name}\u0000${start}`;
-        const w = open.get(key);
+        const current = cached[index];
+        let w = current?.start === start ? current : undefined;
         if (!w) {
-          open.set(key, {
-            symbol: trade.symbol,
-            interval: interval.name,
-            start,
-            end,
-            open: trade.price,
-            openTs: trade.timestamp,
-            high: trade.price,
-            low: trade.price,
-            close: trade.price,
-            closeTs: trade.timestamp,
-            volume: trade.volume,
-            priceVolume: trade.price * trade.volume,
-            count: 1,
-            firstOffset: offset,
-          });
-          if (end < earliestEnd) earliestEnd = end;
-          continue;
+          const key = `${trade.symbol}\u0000${interval.name}\u0000${start}`;
+          w = open.get(key);
+          const fresh = !w;
+          w ??= newWindow(trade, interval.name, index, start, offset, interval.ms);
+          if (fresh) {
+            open.set(key, w);
+            if (w.end < earliestEnd) earliestEnd = w.end;
+          }
+          if (!current || start > current.start) cached[index] = w;
+          if (fresh) continue;
         }
         // Out-of-order trades: open is the earliest by event time, close the latest.
         if (trade.timestamp < w.openTs) {
