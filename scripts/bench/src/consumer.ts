@@ -5,8 +5,8 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { loadSchema, singleObjectCodec, WATERMARK_HEADER, type TradeValue } from '@tickerflow/common';
 import { createTopic, runKafkaTool, sample, startService, type KafkaBroker } from '@tickerflow/harness';
 import { cpuSeconds, peakRssBytes } from './measure.js';
+import { BENCH_SYMBOLS } from './symbols.js';
 
-const SYMBOLS = ['AAPL', 'MSFT', 'AMZN', 'GOOG', 'META', 'NVDA', 'TSLA', 'BRK.B', 'JPM', 'V', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'COINBASE:SOL-USD', 'OANDA:EUR_USD', 'OANDA:USD_JPY', 'IC MARKETS:1'];
 const PARTITIONS = 3;
 
 export interface ConsumerBenchResult {
@@ -45,7 +45,7 @@ async function fillTopic(brokers: string[], topic: string, count: number, poison
     batch = [];
   };
   for (let i = 0; i < count; i++) {
-    const symbol = SYMBOLS[i % SYMBOLS.length]!;
+    const symbol = BENCH_SYMBOLS[i % BENCH_SYMBOLS.length]!;
     const timestamp = start + i; // 1,000 trades per second of event time
     const value =
       poisonShare > 0 && i % Math.round(1 / poisonShare) === 0

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopic, eventually, sample, startService, startSimProcess, type KafkaBroker, type ServiceProcess } from '@tickerflow/harness';
 import { cpuSeconds, peakRssBytes } from './measure.js';
+import { BENCH_SYMBOLS } from './symbols.js';
 
 const TOKEN = `bench-e2e-${randomUUID()}`;
-const SYMBOLS = ['AAPL', 'MSFT', 'AMZN', 'GOOG', 'META', 'NVDA', 'TSLA', 'BRK.B', 'JPM', 'V', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'COINBASE:SOL-USD', 'OANDA:EUR_USD', 'OANDA:USD_JPY', 'IC MARKETS:1'];
 
 export interface E2eBenchOptions {
   /** Trades per second the simulator sends (default 5,000). */
@@ -92,7 +92,7 @@ export async function benchE2e(broker: KafkaBroker, opts: E2eBenchOptions = {}):
       FINNHUB_WS_URL: sim.url,
       KAFKA_BROKERS: broker.bootstrap,
       TRADES_TOPIC: tradesTopic,
-      SYMBOLS: SYMBOLS.join(','),
+      SYMBOLS: BENCH_SYMBOLS.join(','),
       LOG_LEVEL: 'info',
     });
     started.push(producer);

@@ -6,9 +6,9 @@ import WebSocket from 'ws';
 import { loadSchema, parseFrame, singleObjectCodec, subscribeMessage, type Trade } from '@tickerflow/common';
 import { createTopic, eventually, histogramQuantile, runKafkaTool, sample, startService, startSimProcess, type KafkaBroker } from '@tickerflow/harness';
 import { cpuSeconds, peakRssBytes } from './measure.js';
+import { BENCH_SYMBOLS } from './symbols.js';
 
 const TOKEN = `bench-${randomUUID()}`;
-const SYMBOLS = ['AAPL', 'MSFT', 'AMZN', 'GOOG', 'META', 'NVDA', 'TSLA', 'BRK.B', 'JPM', 'V', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'COINBASE:SOL-USD', 'OANDA:EUR_USD', 'OANDA:USD_JPY', 'IC MARKETS:1'];
 
 export interface ProducerBenchResult {
   recordBytes: number;
@@ -47,7 +47,7 @@ async function measureProducer(broker: KafkaBroker, rate: number, windowMs: numb
     FINNHUB_WS_URL: sim.url,
     KAFKA_BROKERS: broker.bootstrap,
     TRADES_TOPIC: topic,
-    SYMBOLS: SYMBOLS.join(','),
+    SYMBOLS: BENCH_SYMBOLS.join(','),
     // The ops port is read from the info-level start-up line.
     LOG_LEVEL: 'info',
   });
@@ -86,7 +86,7 @@ async function measureNaive(broker: KafkaBroker, windowMs: number): Promise<numb
   const codec = singleObjectCodec<Trade & { receivedAt: number }>(loadSchema('trade'));
   const queue: Trade[] = [];
   const ws = new WebSocket(`${sim.url}?token=${TOKEN}`);
-  ws.on('open', () => SYMBOLS.forEach((s) => ws.send(subscribeMessage(s))));
+  ws.on('open', () => BENCH_SYMBOLS.forEach((s) => ws.send(subscribeMessage(s))));
   ws.on('message', (d: Buffer) => {
     const frame = parseFrame(d.toString());
     if (frame.kind === 'trade' && queue.length < 1_000_000) queue.push(...frame.trades);

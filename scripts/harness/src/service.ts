@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
+import { sample } from './prom-text.js';
 
 /** One of our services, run as a real process from its bin, with its output captured. */
 export interface ServiceProcess {
@@ -82,4 +83,9 @@ export async function startSimProcess(args: string[]): Promise<{ url: string; ht
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The value of one sample of a service's /metrics, e.g. metric(p, 'x_total{type="ping"}'). */
+export async function metric(service: ServiceProcess, series: string): Promise<number> {
+  return sample((await service.get('/metrics')).body, series);
 }

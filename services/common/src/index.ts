@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';
+export * from './service.js';
 export * from './shutdown.js';
 export * from './finnhub/protocol.js';
 export * from './kafka.js';

@@ -1,5 +1,4 @@
 import closeWithGrace from 'close-with-grace';
-import { ConfigError } from './config.js';
 import type { Logger } from 'pino';
 
 /**
@@ -16,14 +15,3 @@ export function onShutdown(logger: Logger, close: () => Promise<void>, delayMs =
   });
 }
 
-/**
- * Runs a service's composition root. If it cannot start, the reason goes to
- * stderr (config errors name the variable, never its value) and the process
- * exits 2 for configuration, 1 for anything else.
- */
-export function runService(name: string, main: () => Promise<void>): void {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${name}: ${(err as Error).message}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  });
-}

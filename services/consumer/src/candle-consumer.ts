@@ -195,7 +195,6 @@ export function createCandleConsumer(
   return {
     /** In the group, not crashed, and the last transaction went through (e.g. the output topics exist). */
     ready: () => joined && !crashed && !lastTransactionFailed,
-    assignedPartitions: () => [...assigned.keys()].sort((x, y) => x - y),
 
     async start() {
       admin = kafka.admin();

@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, logProcessWarnings, onShutdown, runService, startOpsServer } from '@tickerflow/common';
+import { createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
 import { createConsumerApp } from './app.js';
 import { readConsumerConfig } from './config.js';
 
@@ -9,13 +9,15 @@ async function main() {
   logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createConsumerApp(config, { registry, logger });
-  const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness });
-  logger.info({ port: ops.port, topic: config.TRADES_TOPIC, group: config.CONSUMER_GROUP }, 'tickerflow-consumer starting');
-  onShutdown(logger, async () => {
-    await app.stop();
-    await ops.close();
-  }, config.SHUTDOWN_TIMEOUT_MS);
-  await app.start();
+  await serveApp(app, {
+    name: 'tickerflow-consumer',
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    registry,
+    logger,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    context: { topic: config.TRADES_TOPIC, group: config.CONSUMER_GROUP },
+  });
 }
 
 runService('tickerflow-consumer', main);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { createTopic, eventually, readTopic, sample, startService, type ServiceProcess } from '@tickerflow/harness';
+import { createTopic, eventually, metric, readTopic, startService, type ServiceProcess } from '@tickerflow/harness';
 import {
   InvalidRecordError,
   loadSchema,
@@ -12,6 +12,9 @@ import {
   type ReferenceEvent,
   type TradeValue,
 } from '@tickerflow/common';
+
+/** Tests read metrics through the harness's helper. */
+export { metric };
 
 export const tradeCodec = singleObjectCodec<TradeValue>(loadSchema('trade'));
 export const candleCodec = singleObjectCodec<Candle>(loadSchema('candle'));
@@ -42,10 +45,6 @@ export function startConsumer(brokers: string[], topics: Topics, env: Record<str
     CONSUMER_SESSION_TIMEOUT_MS: '6000',
     ...env,
   });
-}
-
-export async function metric(service: ServiceProcess, series: string): Promise<number> {
-  return sample((await service.get('/metrics')).body, series);
 }
 
 /** Waits until the group has committed every partition up to its log end. */

@@ -1,4 +1,4 @@
-import { createKafka, createLogger, createRegistry, logProcessWarnings, onShutdown, runService, startOpsServer } from '@tickerflow/common';
+import { createKafka, createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
 import { createDashboardApp } from './app.js';
 import { readDashboardConfig } from './config.js';
 
@@ -9,17 +9,16 @@ async function main() {
   logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createDashboardApp(config, { kafka: createKafka(config, 'tickerflow-dashboard', logger), registry, logger });
-  const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });
-  logger.info(
-    { port: ops.port, tradesTopic: config.TRADES_TOPIC, candlesTopic: config.CANDLES_TOPIC, intervals: config.CANDLE_INTERVALS.map((i) => i.name) },
-    'tickerflow-dashboard starting',
-  );
-  onShutdown(logger, async () => {
-    await app.stop();
-    await ops.close();
-  }, config.SHUTDOWN_TIMEOUT_MS);
-  // Reads in the background, retrying until Kafka answers; the page is served meanwhile.
-  app.start();
+  // The app reads Kafka in the background, retrying until it answers; the page is served meanwhile.
+  await serveApp(app, {
+    name: 'tickerflow-dashboard',
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    registry,
+    logger,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    context: { tradesTopic: config.TRADES_TOPIC, candlesTopic: config.CANDLES_TOPIC, intervals: config.CANDLE_INTERVALS.map((i) => i.name) },
+  });
 }
 
 runService('tickerflow-dashboard', main);

@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, logProcessWarnings, onShutdown, runService, startOpsServer } from '@tickerflow/common';
+import { createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
 import { createProducerApp, symbolSource, tradeCodec } from './app.js';
 import { readProducerConfig } from './config.js';
 import { createTradeSender } from './kafka/trade-sender.js';
@@ -16,13 +16,15 @@ async function main() {
     codec: await tradeCodec(config),
     symbols: symbolSource(config, logger),
   });
-  const ops = await startOpsServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, readiness: app.readiness, routes: app.routes });
-  logger.info({ port: ops.port, topic: config.TRADES_TOPIC }, 'tickerflow-producer starting');
-  onShutdown(logger, async () => {
-    await app.stop();
-    await ops.close();
-  }, config.SHUTDOWN_TIMEOUT_MS);
-  await app.start();
+  await serveApp(app, {
+    name: 'tickerflow-producer',
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    registry,
+    logger,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    context: { topic: config.TRADES_TOPIC },
+  });
 }
 
 runService('tickerflow-producer', main);

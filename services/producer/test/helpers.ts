@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createTopic, eventually, readTopic, sample, startService, type ServiceProcess } from '@tickerflow/harness';
+import { createTopic, eventually, metric, readTopic, startService, type ServiceProcess } from '@tickerflow/harness';
 import { fromWire, loadSchema, singleObjectCodec, WATERMARK_HEADER, type Trade, type WireTrade } from '@tickerflow/common';
 import type { RunningSim } from '@tickerflow/finnhub-sim';
+
+/** Tests read metrics through the harness's helper. */
+export { metric };
 
 export const TOKEN = `tf-test-token-${randomUUID()}`;
 export const codec = singleObjectCodec<Trade & { receivedAt: number }>(loadSchema('trade'));
@@ -48,11 +51,6 @@ export function startProducer(env: Record<string, string>): ServiceProcess {
     SYMBOLS_FILE_POLL_MS: '100',
     ...env,
   });
-}
-
-/** The value of one sample in Prometheus text, e.g. metric('x_total{type="ping"}'). */
-export async function metric(producer: ServiceProcess, series: string): Promise<number> {
-  return sample((await producer.get('/metrics')).body, series);
 }
 
 /** Waits until the producer has had every trade it received acknowledged by Kafka. */

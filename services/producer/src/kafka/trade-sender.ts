@@ -52,8 +52,7 @@ export function createTradeSender(cfg: KafkaEnv, opts: { clientId: string; compr
       return metadata.topics.get(topic)?.partitionsCount ?? 0;
     },
     async send(topic, messages) {
-      // Only the record's fields: the writer's entries carry bookkeeping too (e.g. a numeric `timestamp`).
-      await producer.send({ messages: messages.map(({ key, value, partition, headers }) => ({ topic, key, value, partition, headers })) });
+      await producer.send({ messages: messages.map((m) => ({ topic, ...m })) });
     },
     close: () => producer.close(),
   };

@@ -35,7 +35,9 @@ export interface WriterEvents {
   produceError(err: Error): void;
 }
 
-interface Pending extends OutgoingRecord {
+/** A buffered record and the writer's bookkeeping about it (kept apart: only `record` goes to Kafka). */
+interface Pending {
+  record: OutgoingRecord;
   bytes: number;
   receivedAt: number;
   timestamp: number;
@@ -75,7 +77,10 @@ export function createTradeWriter(
     const batch = queue.slice(head, head + opts.maxBatchRecords);
     inFlightSince = now();
     deps.sender
-      .send(opts.topic, batch)
+      .send(
+        opts.topic,
+        batch.map((p) => p.record),
+      )
       .then(
         () => {
           const ackedAt = now();
@@ -118,7 +123,7 @@ export function createTradeWriter(
           continue;
         }
         bufferedBytes += bytes;
-        queue.push({ key, value, bytes, receivedAt, timestamp: trade.timestamp });
+        queue.push({ record: { key, value }, bytes, receivedAt, timestamp: trade.timestamp });
       }
       if (dropped > 0) {
         deps.events.dropped(dropped, 'buffer_full');
@@ -141,7 +146,7 @@ export function createTradeWriter(
       for (let partition = 0; partition < partitions; partition++) {
         if (bufferedBytes + RECORD_OVERHEAD_BYTES > opts.maxBufferBytes) return;
         bufferedBytes += RECORD_OVERHEAD_BYTES;
-        queue.push({ partition, headers: new Map([[name, value]]), bytes: RECORD_OVERHEAD_BYTES, receivedAt: time, timestamp: time, watermark: true });
+        queue.push({ record: { partition, headers: new Map([[name, value]]) }, bytes: RECORD_OVERHEAD_BYTES, receivedAt: time, timestamp: time, watermark: true });
       }
       pump();
     },
