@@ -1,5 +1,6 @@
 export * from './avro.js';
 export * from './backoff.js';
+export * from './retry.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './metrics.js';

@@ -5,6 +5,8 @@ import type { Registry } from 'prom-client';
 export interface ReadinessCheck {
   name: string;
   ready(): boolean;
+  /** Why it is not ready, for a person reading /readyz (never a secret). */
+  reason?(): string | undefined;
 }
 
 export interface OpsServerOptions {
@@ -27,8 +29,9 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<{ server: 
     res.type('text/plain').send('ok\n');
   });
   app.get('/readyz', (_req, res) => {
-    const failing = opts.readiness.filter((c) => !c.ready()).map((c) => c.name);
-    res.status(failing.length === 0 ? 200 : 503).json({ ready: failing.length === 0, failing });
+    const failing = opts.readiness.filter((c) => !c.ready());
+    const reasons = Object.fromEntries(failing.flatMap((c) => (c.reason?.() ? [[c.name, c.reason()]] : [])));
+    res.status(failing.length === 0 ? 200 : 503).json({ ready: failing.length === 0, failing: failing.map((c) => c.name), ...(Object.keys(reasons).length > 0 && { reasons }) });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(opts.registry.contentType).send(await opts.registry.metrics());

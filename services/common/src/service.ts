@@ -9,7 +9,8 @@ import { onShutdown } from './shutdown.js';
 export interface ServiceApp {
   readiness: readonly ReadinessCheck[];
   routes?: (http: Express) => void;
-  start(): Promise<void> | void;
+  /** `fail` ends the process with a non-zero exit (after the graceful stop): for errors it cannot recover from. */
+  start(ctx: { fail(err: Error): void }): Promise<void> | void;
   stop(): Promise<void>;
 }
 
@@ -24,11 +25,11 @@ export async function serveApp(
 ): Promise<void> {
   const ops = await startOpsServer({ host: opts.host, port: opts.port, registry: opts.registry, readiness: app.readiness, routes: app.routes });
   opts.logger.info({ port: ops.port, ...opts.context }, `${opts.name} starting`);
-  onShutdown(opts.logger, async () => {
+  const fail = onShutdown(opts.logger, async () => {
     await app.stop();
     await ops.close();
   }, opts.shutdownTimeoutMs);
-  await app.start();
+  await app.start({ fail });
 }
 
 /**

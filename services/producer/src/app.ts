@@ -1,4 +1,5 @@
 import {
+  retry,
   confluentCodec,
   loadSchema,
   registerSchema,
@@ -12,11 +13,14 @@ import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
 import { createFinnhubConnection } from './finnhub/connection.js';
 import { createSymbolStates } from './finnhub/symbol-state.js';
-import type { TradeSender } from './kafka/trade-sender.js';
+import { MissingTopicError, type TradeSender } from './kafka/trade-sender.js';
 import { createTradeWriter } from './kafka/trade-writer.js';
 import { createWatermarkTicker } from './kafka/watermarks.js';
 import { createProducerMetrics } from './metrics.js';
-import { fileSymbols, parseSymbolList, staticSymbols, type SymbolSource } from './symbols/source.js';
+import { fileSymbols, staticSymbols, type SymbolSource } from './symbols/source.js';
+
+/** The label of trades for symbols not wanted (Finnhub sent them anyway): the per-symbol label set stays bounded. */
+export const OTHER_SYMBOLS = '_other';
 
 export interface TradeRecord extends Trade {
   receivedAt: number;
@@ -36,7 +40,7 @@ export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSour
       onError: (err) => logger.error({ err: { message: err.message }, file: config.SYMBOLS_FILE }, 'cannot read the symbols file; keeping the last good list'),
     });
   }
-  return staticSymbols(parseSymbolList(config.SYMBOLS ?? ''));
+  return staticSymbols(config.SYMBOLS ?? []);
 }
 
 /**
@@ -55,7 +59,7 @@ export function createProducerApp(
     bufferBytes: () => writer.bufferedBytes(),
     bufferRecords: () => writer.bufferedRecords(),
     symbols: () => states.snapshot(),
-  });
+  }, OTHER_SYMBOLS);
 
   const writer = createTradeWriter(
     {
@@ -105,7 +109,8 @@ export function createProducerApp(
           metrics.tradesReceived.inc(trades.length);
           const perSymbol = new Map<string, number>();
           for (const t of trades) perSymbol.set(t.symbol, (perSymbol.get(t.symbol) ?? 0) + 1);
-          for (const [symbol, n] of perSymbol) metrics.symbolTraded(symbol, n);
+          // Labelled by symbol only while wanted: a stray symbol must not grow the label set.
+          for (const [symbol, n] of perSymbol) metrics.symbolTraded(states.get(symbol) ? symbol : OTHER_SYMBOLS, n);
           writer.write(trades, receivedAt);
         },
         frame(frame, receivedAt) {
@@ -121,12 +126,42 @@ export function createProducerApp(
   );
   const stateTicker = setInterval(() => states.tick(), 1000);
   let kafkaConnected = false;
+  let kafkaProblem: string | undefined = 'connecting';
+  const stopping = new AbortController();
+
+  /** Until the brokers answer and know the topic: backoff, a log line that says what to do, readiness naming it. */
+  async function connectKafka() {
+    await retry(
+      async () => {
+        try {
+          await sender.connect(config.TRADES_TOPIC);
+        } catch (err) {
+          if (!(err instanceof MissingTopicError) || !config.KAFKA_CREATE_TOPICS) throw err;
+          await sender.createTopic(config.TRADES_TOPIC);
+          logger.info({ topic: config.TRADES_TOPIC }, 'created the trades topic (KAFKA_CREATE_TOPICS)');
+          await sender.connect(config.TRADES_TOPIC);
+        }
+      },
+      {
+        initialMs: 500,
+        maxMs: 30_000,
+        signal: stopping.signal,
+        onRetry(err, attempt, delayMs) {
+          kafkaProblem = err instanceof MissingTopicError ? err.message : `cannot reach Kafka: ${(err as Error).message}`;
+          // The first time and then every tenth: the reason is in /readyz meanwhile.
+          if (attempt === 1 || attempt % 10 === 0) logger.error({ topic: config.TRADES_TOPIC, attempt, retryInMs: delayMs, err }, kafkaProblem);
+        },
+      },
+    );
+    kafkaProblem = undefined;
+    kafkaConnected = true;
+  }
   const watermarks = createWatermarkTicker(config, { sender, writer, logger });
 
   return {
     readiness: [
       { name: 'finnhub', ready: () => connection.ready() },
-      { name: 'kafka', ready: () => kafkaConnected && writer.ready() },
+      { name: 'kafka', ready: () => kafkaConnected && writer.ready(), reason: () => kafkaProblem ?? (writer.ready() ? undefined : 'produce requests failing or stuck') },
     ],
     states,
     /** GET /symbols: what Finnhub did with each wanted symbol. */
@@ -136,23 +171,25 @@ export function createProducerApp(
       });
     },
     async start() {
-      await sender.connect(config.TRADES_TOPIC);
-      kafkaConnected = true;
+      await connectKafka();
       await watermarks.start();
       await deps.symbols.start((symbols) => {
         logger.info({ count: symbols.length }, 'symbols changed');
         connection.setSymbols(symbols);
+        metrics.keepSymbols(new Set(states.snapshot().map((s) => s.symbol)));
       });
       connection.start();
     },
     /** Stop reading (unsubscribe, drain the socket), flush to Kafka, disconnect. */
     async stop() {
+      stopping.abort();
       clearInterval(stateTicker);
       deps.symbols.stop();
       await connection.stop();
       watermarks.stop();
-      const left = await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2);
-      if (left > 0) logger.error({ left }, 'shutdown: trades not acknowledged by Kafka before the deadline');
+      if ((await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2)) > 0) {
+        logger.error({ left: writer.abandon() }, 'shutdown: trades not acknowledged by Kafka before the deadline (counted as dropped)');
+      }
       await sender.close();
     },
   };

@@ -1,11 +1,23 @@
 import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
 import { z } from 'zod';
+import { parseSymbolList } from './symbols/source.js';
 
 export const producerConfigSchema = z
   .object({
     FINNHUB_TOKEN: z.string({ error: 'is required (the Finnhub API key, from a Secret)' }).min(1, 'is required'),
     FINNHUB_WS_URL: env.url(['wss:', 'ws:']).default('wss://ws.finnhub.io'),
-    SYMBOLS: z.string().optional(),
+    SYMBOLS: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return parseSymbolList(text);
+        } catch {
+          // The parser's message quotes the value: not repeated here.
+          ctx.addIssue({ code: 'custom', message: 'starts with [ but is not a JSON array of strings (or give a comma-separated list)' });
+          return z.NEVER;
+        }
+      })
+      .optional(),
     SYMBOLS_FILE: env.optionalString(),
     SYMBOLS_FILE_POLL_MS: env.int(1000, 10),
     FINNHUB_SYMBOL_LIMIT: env.int(50, 1),
@@ -16,6 +28,8 @@ export const producerConfigSchema = z
     RECONNECT_MAX_MS: env.int(30_000, 1),
     ...kafkaEnvSchema,
     TRADES_TOPIC: env.string('finnhub.trades'),
+    // Off by default: in Kubernetes the chart's KafkaTopic owns the topic.
+    KAFKA_CREATE_TOPICS: env.bool(false),
     KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
     PRODUCER_BUFFER_MAX_BYTES: env.int(64 * 1024 * 1024, 1024),
     // Larger requests measured slower on the bench (see the README).

@@ -2,16 +2,17 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { frameKinds } from '@tickerflow/common';
 import { connectionStates, type ConnectionState } from './finnhub/connection.js';
 import { symbolStatuses, type SymbolState } from './finnhub/symbol-state.js';
+import { dropReasons } from './kafka/trade-writer.js';
 
 const latencyBuckets = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The producer's metrics; live values (buffer, symbols) are read at scrape time. */
-export function createProducerMetrics(registry: Registry, live: { bufferBytes(): number; bufferRecords(): number; symbols(): SymbolState[] }) {
+export function createProducerMetrics(registry: Registry, live: { bufferBytes(): number; bufferRecords(): number; symbols(): SymbolState[] }, otherSymbols: string) {
   const registers = [registry];
   const framesReceived = new Counter({ name: 'tickerflow_producer_frames_received_total', help: 'Finnhub frames received, by type.', labelNames: ['type'], registers });
   for (const kind of frameKinds) framesReceived.inc({ type: kind }, 0);
   const connectionState = new Gauge({ name: 'tickerflow_producer_connection_state', help: 'Finnhub connection state (1 for the current state).', labelNames: ['state'], registers });
-  const symbolTrades = new Counter({ name: 'tickerflow_producer_symbol_trades_total', help: 'Trades received per symbol.', labelNames: ['symbol'], registers });
+  const symbolTrades = new Counter({ name: 'tickerflow_producer_symbol_trades_total', help: 'Trades received per wanted symbol (_other: symbols not wanted).', labelNames: ['symbol'], registers });
   const symbolChildren = new Map<string, Counter.Internal>();
   new Gauge({
     name: 'tickerflow_producer_symbol_last_trade_timestamp_seconds',
@@ -42,7 +43,7 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
     tradesReceived: new Counter({ name: 'tickerflow_producer_trades_received_total', help: 'Valid trades received from Finnhub.', registers }),
     tradesInvalid: new Counter({ name: 'tickerflow_producer_trades_invalid_total', help: 'Trades inside trade frames that failed validation (missing or ill-typed fields).', registers }),
     tradesProduced: new Counter({ name: 'tickerflow_producer_trades_produced_total', help: 'Trades acknowledged by Kafka (acks=all).', registers }),
-    tradesDropped: new Counter({ name: 'tickerflow_producer_trades_dropped_total', help: 'Trades dropped, by reason (buffer_full: Kafka away longer than the buffer holds).', labelNames: ['reason'], registers }),
+    tradesDropped: new Counter({ name: 'tickerflow_producer_trades_dropped_total', help: 'Trades not written, by reason (buffer_full: Kafka away longer than the buffer holds; oversized: symbol or conditions beyond the record bounds; rejected: the broker refused the record; shutdown: unacknowledged at the shutdown deadline).', labelNames: ['reason'], registers }),
     produceErrors: new Counter({ name: 'tickerflow_producer_produce_errors_total', help: 'Produce requests that failed and were retried.', registers }),
     reconnects: new Counter({ name: 'tickerflow_producer_reconnects_total', help: 'Finnhub reconnects, by reason (closed, stale, error, unauthorized).', labelNames: ['reason'], registers }),
     finnhubErrors: new Counter({ name: 'tickerflow_producer_finnhub_errors_total', help: 'Error frames from Finnhub (invalid symbol, too many symbols, ...).', registers }),
@@ -57,8 +58,16 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
       if (!child) symbolChildren.set(symbol, (child = symbolTrades.labels(symbol)));
       child.inc(count);
     },
+    /** Symbols no longer wanted lose their series, so the label set is bounded by the wanted symbols. */
+    keepSymbols(wanted: ReadonlySet<string>) {
+      for (const symbol of symbolChildren.keys()) {
+        if (wanted.has(symbol) || symbol === otherSymbols) continue;
+        symbolTrades.remove(symbol);
+        symbolChildren.delete(symbol);
+      }
+    },
   };
-  for (const reason of ['buffer_full']) metrics.tradesDropped.inc({ reason }, 0);
+  for (const reason of dropReasons) metrics.tradesDropped.inc({ reason }, 0);
   for (const reason of ['closed', 'stale', 'error', 'unauthorized']) metrics.reconnects.inc({ reason }, 0);
   metrics.setConnectionState('closed');
   return metrics;

@@ -73,6 +73,23 @@ function parseTrade(item: unknown): Trade | undefined {
   return { symbol: s, price: p, volume: v, timestamp: t, conditions };
 }
 
+/**
+ * Bounds on what one trade may carry, checked before it is queued for Kafka:
+ * far above anything Finnhub sends (symbols are short, a stock trade has a
+ * few condition codes), far below a topic's max.message.bytes, so no frame can
+ * make a record the broker would refuse.
+ */
+export const TRADE_LIMITS = { symbolBytes: 128, conditions: 32, conditionBytes: 32 } as const;
+
+/** Why a trade is too large to be a record, or undefined. */
+export function tradeSizeProblem(trade: Pick<Trade, 'symbol' | 'conditions'>): string | undefined {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short symbols need no byte count.
+  if (trade.symbol.length * 3 > TRADE_LIMITS.symbolBytes && Buffer.byteLength(trade.symbol) > TRADE_LIMITS.symbolBytes) return `symbol longer than ${TRADE_LIMITS.symbolBytes} bytes`;
+  if (trade.conditions.length > TRADE_LIMITS.conditions) return `more than ${TRADE_LIMITS.conditions} condition codes`;
+  if (trade.conditions.some((c) => Buffer.byteLength(c) > TRADE_LIMITS.conditionBytes)) return `a condition code longer than ${TRADE_LIMITS.conditionBytes} bytes`;
+  return undefined;
+}
+
 /** Client → server messages. */
 export const subscribeMessage = (symbol: string): string => JSON.stringify({ type: 'subscribe', symbol });
 export const unsubscribeMessage = (symbol: string): string => JSON.stringify({ type: 'unsubscribe', symbol });
