@@ -19,7 +19,7 @@ step() { # name, script: run quietly, show the log if it fails
 
 # Package downloads run beside the Go builds; the Go builds share 2 cores, so they go one by one.
 step debian install-debian.sh & debian=$!
-step kafka install-kafka.sh && step avro install-avro.sh & kafka=$!
+step kafka install-kafka.sh && step avro install-avro.sh && step registry install-registry.sh && step node-legacy install-node-legacy.sh & kafka=$!
 step etcd install-etcd.sh
 step helm install-helm.sh
 step kubernetes install-k8s.sh

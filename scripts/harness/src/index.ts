@@ -10,3 +10,4 @@ export * from './kafka-read.js';
 export * from './service.js';
 export * from './prometheus.js';
 export * from './prom-text.js';
+export * from './registry.js';

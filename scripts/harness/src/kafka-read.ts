@@ -56,11 +56,11 @@ export async function readTopic(brokers: string[], topic: string, opts: { readUn
   return records;
 }
 
-export async function createTopic(brokers: string[], topic: string, partitions = 3): Promise<void> {
+export async function createTopic(brokers: string[], topic: string, partitions = 3, configs: Record<string, string> = {}): Promise<void> {
   const admin = new Kafka({ clientId: 'test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

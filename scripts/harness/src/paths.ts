@@ -10,6 +10,8 @@ export const versions = {
   etcd: process.env.ETCD_VERSION ?? 'v3.6.16',
   helm: process.env.HELM_VERSION ?? 'v3.22.0',
   avro: process.env.AVRO_VERSION ?? '1.12.1',
+  apicurio: process.env.APICURIO_VERSION ?? '3.3.3',
+  legacyNode: process.env.LEGACY_NODE_VERSION ?? '20.20.2',
 } as const;
 
 export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache', 'tickerflow');
@@ -37,6 +39,8 @@ export const binaries = {
   promtool: process.env.PROMTOOL_BIN ?? '/usr/bin/promtool',
   chromium: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
   java: process.env.JAVA_BIN ?? 'java',
+  apicurio: join(cacheDir, 'apicurio', versions.apicurio),
+  legacyNode: join(cacheDir, 'node-legacy', versions.legacyNode, 'node_modules', 'node', 'bin', 'node'),
 } as const;
 
 function findRepoRoot(from: string): string {

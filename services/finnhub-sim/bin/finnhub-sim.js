@@ -1,2 +1,5 @@
 #!/usr/bin/env node
-import '../dist/src/main.js';
+import { requireNode } from '@tickerflow/common/require-node';
+
+requireNode('finnhub-sim');
+await import('../dist/src/main.js');

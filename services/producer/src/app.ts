@@ -131,7 +131,8 @@ export function createProducerApp(
 
   /** Until the brokers answer and know the topic: backoff, a log line that says what to do, readiness naming it. */
   async function connectKafka() {
-    await retry(
+    try {
+      await retry(
       async () => {
         try {
           await sender.connect(config.TRADES_TOPIC);
@@ -152,7 +153,11 @@ export function createProducerApp(
           if (attempt === 1 || attempt % 10 === 0) logger.error({ topic: config.TRADES_TOPIC, attempt, retryInMs: delayMs, err }, kafkaProblem);
         },
       },
-    );
+      );
+    } catch (err) {
+      if (stopping.signal.aborted) return; // stopped before Kafka answered
+      throw err;
+    }
     kafkaProblem = undefined;
     kafkaConnected = true;
   }
@@ -172,6 +177,7 @@ export function createProducerApp(
     },
     async start() {
       await connectKafka();
+      if (stopping.signal.aborted) return;
       await watermarks.start();
       await deps.symbols.start((symbols) => {
         logger.info({ count: symbols.length }, 'symbols changed');

@@ -35,9 +35,9 @@ export async function kafkaTrades(brokers: string[], topic: string): Promise<{ t
   return { trades, keys: records.map((r) => r.key!.toString('utf8')) };
 }
 
-export async function newTopic(brokers: string[], partitions = 3): Promise<string> {
+export async function newTopic(brokers: string[], partitions = 3, configs: Record<string, string> = {}): Promise<string> {
   const topic = `trades.${randomUUID().slice(0, 8)}`;
-  await createTopic(brokers, topic, partitions);
+  await createTopic(brokers, topic, partitions, configs);
   return topic;
 }
 
@@ -58,7 +58,7 @@ export async function settled(producer: ServiceProcess): Promise<void> {
   await eventually(async () => {
     const received = await metric(producer, 'tickerflow_producer_trades_received_total');
     const produced = await metric(producer, 'tickerflow_producer_trades_produced_total');
-    const dropped = await metric(producer, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}');
+    const dropped = (await Promise.all(['buffer_full', 'oversized', 'rejected'].map((r) => metric(producer, `tickerflow_producer_trades_dropped_total{reason="${r}"}`)))).reduce((a, b) => a + b);
     return received > 0 && received === produced + dropped;
   }, 60_000, 'every received trade produced or dropped');
 }

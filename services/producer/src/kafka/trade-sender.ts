@@ -72,14 +72,8 @@ function codeName(responseError: ErrorTree, partitionIndex: number): string {
   return 'UNKNOWN_SERVER_ERROR';
 }
 
-const isMissingTopic = (err: unknown): boolean => {
-  const walk = (e: unknown): boolean => {
-    if (!e || typeof e !== 'object') return false;
-    const node = e as ErrorTree;
-    return node.apiId === 'UNKNOWN_TOPIC_OR_PARTITION' || (node.errors ?? []).some(walk) || walk(node.cause);
-  };
-  return walk(err);
-};
+/** The library turns UNKNOWN_TOPIC_OR_PARTITION in a metadata answer into a UserError with only this message. */
+const isMissingTopic = (err: unknown, topic: string): boolean => (err as Error | undefined)?.message === `Unknown topic ${topic}.`;
 
 /**
  * The trades producer: idempotent, acks=all, on @platformatic/kafka, which
@@ -135,7 +129,7 @@ export function createTradeSender(cfg: KafkaEnv, opts: { clientId: string; compr
       try {
         await producer.metadata({ topics: [topic], retries: 0, forceUpdate: true });
       } catch (err) {
-        throw isMissingTopic(err) ? new MissingTopicError(topic, { cause: err }) : err;
+        throw isMissingTopic(err, topic) ? new MissingTopicError(topic, { cause: err }) : err;
       }
     },
     async createTopic(topic) {
