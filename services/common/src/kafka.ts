@@ -32,16 +32,43 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs logs every error response of the broker at error level, also the
+ * ones it retries itself (`CONCURRENT_TRANSACTIONS`, a coordinator still
+ * loading); the error also reaches the caller, which retries or logs it: so
+ * these are debug. What is left is said once per 30 s per message, with how
+ * often it happened meanwhile, so a retry storm cannot flood the log.
+ */
+export function kafkajsLogLevel(level: number, message: string): 'error' | 'warn' | 'info' | 'debug' {
+  if (message.startsWith('Response ')) return 'debug';
+  if (message.startsWith('Restarting the consumer')) return 'warn';
+  return levels[level] ?? 'info';
+}
+
+const REPEAT_WINDOW_MS = 30_000;
+
 /** A kafkajs client whose own logs go through our logger (warnings and errors only). */
-export function createKafka(cfg: KafkaEnv, clientId: string, logger: Logger): Kafka {
+export function createKafka(cfg: KafkaEnv, clientId: string, logger: Logger, now: () => number = Date.now): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
+  const repeats = new Map<string, { at: number; count: number }>();
   const config: KafkaConfig = {
     clientId: cfg.KAFKA_CLIENT_ID ?? clientId,
     brokers: cfg.KAFKA_BROKERS,
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log }) => {
       const { message, ...extra } = log;
-      kafkaLogger[levels[level] ?? 'info']({ namespace: log.namespace, error: extra.error as unknown }, message);
+      const error = extra.error as unknown;
+      const target = kafkajsLogLevel(level, message);
+      if (target === 'debug') return kafkaLogger.debug({ namespace: log.namespace, error }, message);
+      const key = `${message}\u0000${String(error)}`;
+      const seen = repeats.get(key);
+      if (seen && now() - seen.at < REPEAT_WINDOW_MS) {
+        seen.count++;
+        return;
+      }
+      repeats.set(key, { at: now(), count: 0 });
+      if (repeats.size > 1000) repeats.clear();
+      kafkaLogger[target]({ namespace: log.namespace, error, ...(seen && seen.count > 0 && { repeatedMeanwhile: seen.count }) }, message);
     },
   };
   if (cfg.KAFKA_TLS) {

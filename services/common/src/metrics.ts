@@ -10,3 +10,21 @@ export function createRegistry(): Registry {
   }
   return registry;
 }
+
+/** The label value that stands for every value past a bounded label's cap. */
+export const OTHER_LABEL = '_other';
+
+/**
+ * A label fed by untrusted input (a symbol from the trades topic) keeps at
+ * most `max` distinct values; the rest are counted under `_other`, so a flood
+ * of distinct symbols cannot grow the registry without bound.
+ */
+export function boundedLabel(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    if (seen.has(value)) return value;
+    if (seen.size >= max) return OTHER_LABEL;
+    seen.add(value);
+    return value;
+  };
+}

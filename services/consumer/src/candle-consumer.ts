@@ -1,4 +1,5 @@
-import type { Candle, Codec, Logger } from '@tickerflow/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, boundedLabel, retry, type Candle, type Codec, type Logger } from '@tickerflow/common';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import type { ConsumerMetrics } from './metrics.js';
@@ -12,12 +13,26 @@ import {
   type PartitionProcessor,
   type TradeCodec,
 } from './partition-processor.js';
-import { deadLetterRecord } from './dead-letter.js';
+import { deadLetterRecord, fitDeadLetter } from './dead-letter.js';
+import { chunkBySize, type SizedMessage } from './chunks.js';
 
 type Settings = Pick<
   ConsumerConfig,
-  'TRADES_TOPIC' | 'MAX_EVENT_TIME_AHEAD' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_PARTITIONS_CONCURRENTLY' | 'CONSUMER_SESSION_TIMEOUT_MS'
+  'TRADES_TOPIC' | 'MAX_EVENT_TIME_AHEAD' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_PARTITIONS_CONCURRENTLY' | 'CONSUMER_SESSION_TIMEOUT_MS' | 'CONSUMER_SYMBOL_LABELS_MAX'
 >;
+
+/** kafkajs marks broker errors worth retrying; its own wrappers carry the broker's error as `cause`. */
+export function isRetriable(err: unknown): boolean {
+  let e = err as { retriable?: boolean; cause?: unknown; name?: string } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.retriable === true || e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSRequestTimeoutError';
+}
+
+/** A request that overlapped the previous transaction's completion: the Java client retries it within the transaction too. */
+const concurrentTransactions = (err: unknown) => (err as { type?: string }).type === 'CONCURRENT_TRANSACTIONS';
+
+/** Bytes per produce request of a transaction: well under the brokers' default 1 MiB record batch limit. */
+const SEND_BUDGET_BYTES = 512 * 1024;
 
 interface Assigned {
   processor: PartitionProcessor;
@@ -44,6 +59,12 @@ export function createCandleConsumer(
   settings: Settings,
   deps: { kafka: Kafka; tradeCodec: TradeCodec; candleCodec: Codec<Candle>; metrics: ConsumerMetrics; logger: Logger; now?: () => number },
 ) {
+  /** Set by start(): ends the process (non-zero) when the consumer cannot go on. */
+  let fail: (err: Error) => void = () => undefined;
+  /** Per partition, failed takeovers or transactions in a row: the next attempt waits a jittered, growing delay. */
+  const failures = new Map<number, number>();
+  /** The DLQ topic's max.message.bytes (read at start); a dead letter beyond it loses its value. */
+  let dlqMaxBytes = 1024 * 1024;
   const { kafka, metrics, logger } = deps;
   const now = deps.now ?? Date.now;
   const topic = settings.TRADES_TOPIC;
@@ -54,6 +75,7 @@ export function createCandleConsumer(
   let crashed = false;
   let lastTransactionFailed = false;
   let generation = 0;
+  const lateSymbol = boundedLabel(settings.CONSUMER_SYMBOL_LABELS_MAX);
   for (const i of settings.CANDLE_INTERVALS) metrics.candlesEmitted.inc({ interval: i.name }, 0);
 
   async function release(partition: number) {
@@ -100,13 +122,19 @@ export function createCandleConsumer(
     const checkpoint = out.checkpoint!;
     const tx = await a.producer.transaction();
     try {
-      const messages = out.candles.map((c) => ({ key: c.symbol, value: deps.candleCodec.encode(c) }));
-      if (messages.length > 0) await tx.send({ topic: settings.CANDLES_TOPIC, messages });
-      if (out.deadLetters.length > 0) await tx.send({ topic: settings.DLQ_TOPIC, messages: out.deadLetters.map((d) => deadLetterRecord(d, topic, partition)) });
-      await tx.sendOffsets({
-        consumerGroupId: settings.CONSUMER_GROUP,
-        topics: [{ topic, partitions: [{ partition, offset: String(checkpoint.offset), metadata: encodeCheckpoint(checkpoint) } as { partition: number; offset: string }] }],
-      });
+      // In requests within the brokers' limits: a backlog of poison records must not make one request too large to ever commit.
+      const candles: SizedMessage[] = out.candles.map((c) => ({ key: c.symbol, value: deps.candleCodec.encode(c) }));
+      for (const messages of chunkBySize(candles, SEND_BUDGET_BYTES)) await tx.send({ topic: settings.CANDLES_TOPIC, messages });
+      const deadLetters = out.deadLetters.map((d) => fitDeadLetter(deadLetterRecord(d, topic, partition), dlqMaxBytes));
+      for (const messages of chunkBySize(deadLetters, Math.min(SEND_BUDGET_BYTES, dlqMaxBytes))) await tx.send({ topic: settings.DLQ_TOPIC, messages });
+      await retry(
+        () =>
+          tx.sendOffsets({
+            consumerGroupId: settings.CONSUMER_GROUP,
+            topics: [{ topic, partitions: [{ partition, offset: String(checkpoint.offset), metadata: encodeCheckpoint(checkpoint) } as { partition: number; offset: string }] }],
+          }),
+        { initialMs: 20, maxMs: 1000, attempts: 20, retriable: concurrentTransactions },
+      );
       await tx.commit();
     } catch (err) {
       await tx.abort().catch(() => undefined);
@@ -121,7 +149,7 @@ export function createCandleConsumer(
     metrics.recordsConsumed.inc({ kind: 'invalid' }, out.deadLetters.length);
     for (const d of out.deadLetters) metrics.deadLetters.inc({ reason: d.error.reason });
     for (const c of out.candles) metrics.candlesEmitted.inc({ interval: c.interval });
-    for (const l of out.late) metrics.lateTrades.inc(l);
+    for (const l of out.late) metrics.lateTrades.inc({ symbol: lateSymbol(l.symbol), interval: l.interval });
     const last = records[records.length - 1];
     if (last?.timestamp !== undefined) metrics.recordLatency.observe(Math.max(0, now() - last.timestamp) / 1000);
   }
@@ -136,7 +164,28 @@ export function createCandleConsumer(
       await release(partition);
       a = undefined;
     }
-    a ??= await acquire(partition, Number(batch.firstOffset()));
+    if (!a) {
+      const failed = failures.get(partition) ?? 0;
+      if (failed > 0) {
+        // The same batch comes back at once after a failure: wait before trying again.
+        await sleep(backoffDelay(failed - 1, { initialMs: 200, maxMs: 10_000 }));
+        if (!payload.isRunning() || payload.isStale()) return;
+        await payload.heartbeat();
+      }
+      try {
+        a = await acquire(partition, Number(batch.firstOffset()));
+      } catch (err) {
+        if (!isRetriable(err)) {
+          // Retrying cannot help (ACLs refusing the transactional id, a broker's transaction.max.timeout.ms below ours).
+          fail(new Error(`cannot take over partition ${partition}: ${(err as Error).message}`, { cause: err }));
+          throw err;
+        }
+        failures.set(partition, failed + 1);
+        lastTransactionFailed = true;
+        logger.warn({ partition, err, attempt: failed + 1 }, 'taking over the partition failed; retrying');
+        return;
+      }
+    }
     if (a.seekingTo !== undefined) {
       const first = Number(batch.firstOffset());
       if (first > a.seekingTo) {
@@ -166,7 +215,7 @@ export function createCandleConsumer(
       out = a.processor.process(records);
     } catch (err) {
       // Not bad input (that goes to the DLQ) but a bug: the state may be half-applied, so it is rebuilt.
-      logger.error({ partition, err: { name: (err as Error).name, message: (err as Error).message } }, 'processing failed; partition state dropped');
+      logger.error({ partition, err }, 'processing failed; partition state dropped');
       await release(partition);
       return;
     }
@@ -178,10 +227,14 @@ export function createCandleConsumer(
         // Fenced (the partition moved) or the broker failed: drop the state; if
         // the partition is still ours, the next batch rebuilds from the checkpoint.
         lastTransactionFailed = true;
-        logger.warn({ partition, err: { name: (err as Error).name, message: (err as Error).message } }, 'transaction failed; partition state dropped');
+        const failed = (failures.get(partition) ?? 0) + 1;
+        failures.set(partition, failed);
+        // The first failure and then every tenth in a row: the metric counts each.
+        if (failed === 1 || failed % 10 === 0) logger.warn({ partition, err, failuresInARow: failed }, 'transaction failed; partition state dropped, retrying with backoff');
         await release(partition);
         return;
       }
+      failures.delete(partition);
     }
     // Moves kafkajs's fetch position on (offsets are committed by the transaction, not by kafkajs).
     payload.resolveOffset(batch.lastOffset());
@@ -196,9 +249,11 @@ export function createCandleConsumer(
     /** In the group, not crashed, and the last transaction went through (e.g. the output topics exist). */
     ready: () => joined && !crashed && !lastTransactionFailed,
 
-    async start() {
+    async start(ctx: { fail(err: Error): void } = { fail: () => undefined }) {
+      fail = ctx.fail;
       admin = kafka.admin();
       await admin.connect();
+      dlqMaxBytes = await topicMaxMessageBytes(admin, settings.DLQ_TOPIC, dlqMaxBytes);
       consumer = kafka.consumer({
         groupId: settings.CONSUMER_GROUP,
         maxBytesPerPartition: settings.CONSUMER_MAX_BYTES_PER_PARTITION,
@@ -218,7 +273,9 @@ export function createCandleConsumer(
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         crashed = !payload.restart;
-        logger.error({ err: { name: payload.error.name, message: payload.error.message }, restart: payload.restart }, 'consumer crashed');
+        if (payload.restart) logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+        // kafkajs gave up: a live-looking process that consumes nothing must not stay.
+        else fail(new Error(`the Kafka consumer stopped for good: ${payload.error.message}`, { cause: payload.error }));
       });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: settings.CONSUMER_START === 'earliest' });
@@ -232,4 +289,15 @@ export function createCandleConsumer(
       await admin?.disconnect();
     },
   };
+}
+
+/** A topic's max.message.bytes, or `fallback` when it cannot be read (the topic is missing: the transaction will say so). */
+async function topicMaxMessageBytes(admin: Admin, topic: string, fallback: number): Promise<number> {
+  try {
+    const { resources } = await admin.describeConfigs({ resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['max.message.bytes'] }], includeSynonyms: false });
+    const value = Number(resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  } catch {
+    return fallback;
+  }
 }

@@ -18,6 +18,8 @@ export const consumerConfigSchema = z
     // Partitions processed at once: one partition's transaction commits while another's batch is aggregated.
     CONSUMER_PARTITIONS_CONCURRENTLY: env.int(3, 1),
     CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 1000),
+    // Distinct symbols labelled in per-symbol metrics; the rest count as `_other`.
+    CONSUMER_SYMBOL_LABELS_MAX: env.int(1000, 1),
     HTTP_PORT: env.int(8080, 0),
     // All interfaces in a pod; 127.0.0.1 for local runs.
     HTTP_HOST: env.string('0.0.0.0'),

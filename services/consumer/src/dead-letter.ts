@@ -1,3 +1,4 @@
+import { messageBytes, type SizedMessage } from './chunks.js';
 import type { DeadLetter } from './partition-processor.js';
 
 /** Headers on every dead letter: why it failed and where it came from. */
@@ -7,6 +8,8 @@ export const DLQ_HEADERS = {
   sourceTopic: 'tickerflow.source.topic',
   sourcePartition: 'tickerflow.source.partition',
   sourceOffset: 'tickerflow.source.offset',
+  /** Set when the original value was left out because it alone exceeds the DLQ topic's max.message.bytes: its size. */
+  valueOmitted: 'tickerflow.value.omitted.bytes',
 } as const;
 
 /** The original key, bytes and headers, plus ours. */
@@ -19,4 +22,15 @@ export function deadLetterRecord({ record, error }: DeadLetter, topic: string, p
   headers[DLQ_HEADERS.sourcePartition] = String(partition);
   headers[DLQ_HEADERS.sourceOffset] = String(record.offset);
   return { key: record.key, value: record.value, headers };
+}
+
+/**
+ * A dead letter the DLQ topic would refuse for its size (its max.message.bytes
+ * is below the trades topic's) keeps its key and headers but not its value,
+ * and says how large the value was: it is still dead-lettered once.
+ */
+export function fitDeadLetter<M extends SizedMessage>(m: M, maxBytes: number): M {
+  // Room for the record batch header.
+  if (messageBytes(m) <= maxBytes - 128 || !m.value) return m;
+  return { ...m, value: null, headers: { ...m.headers, [DLQ_HEADERS.valueOmitted]: String(m.value.length) } };
 }

@@ -15,7 +15,7 @@ export function createConsumerMetrics(registry: Registry) {
     recordsReplayed: new Counter({ name: 'tickerflow_consumer_records_replayed_total', help: 'Input records read again to rebuild open windows after a restart or rebalance.', registers }),
     rebuilds: new Counter({ name: 'tickerflow_consumer_rebuilds_total', help: 'Partitions whose open windows were rebuilt from the input.', registers }),
     candlesEmitted: new Counter({ name: 'tickerflow_consumer_candles_emitted_total', help: 'Final candles committed to the candles topic, by interval.', labelNames: ['interval'], registers }),
-    lateTrades: new Counter({ name: 'tickerflow_consumer_late_trades_total', help: 'Trades that arrived after their window closed (not in the candle), by symbol and interval.', labelNames: ['symbol', 'interval'], registers }),
+    lateTrades: new Counter({ name: 'tickerflow_consumer_late_trades_total', help: 'Trades that arrived after their window closed (not in the candle), by symbol (at most CONSUMER_SYMBOL_LABELS_MAX, then _other) and interval.', labelNames: ['symbol', 'interval'], registers }),
     deadLetters,
     transactions,
     batchDuration: new Histogram({ name: 'tickerflow_consumer_batch_duration_seconds', help: 'Time to process one fetched batch and commit its transaction.', buckets: secondsBuckets, registers }),

@@ -134,3 +134,31 @@ describe('intervals and durations', () => {
     assert.throws(() => parseIntervals([]), /at least one/);
   });
 });
+
+describe('candle aggregator state', () => {
+  it('holds only symbols with an open window: a million distinct symbols leave nothing behind once their windows close', () => {
+    const agg = createCandleAggregator({ intervals, allowedLatenessMs: 0 });
+    for (let i = 0; i < 1_000_000; i++) {
+      agg.add({ symbol: `S${i}`, price: 1, volume: 1, timestamp: BASE + (i % 1000) }, i);
+      // Late trades of symbols never seen open no window and leave no state.
+      if (i % 1000 === 999) {
+        agg.advance(BASE + 600_000 + i);
+        agg.add({ symbol: `late${i}`, price: 1, volume: 1, timestamp: BASE }, i);
+      }
+    }
+    assert.ok(agg.openSymbols() <= 1000, `${agg.openSymbols()} symbols held`);
+    agg.advance(BASE + 10_000_000_000);
+    assert.equal(agg.openSymbols(), 0);
+    assert.deepEqual(agg.forming(), []);
+  });
+
+  it('openSymbols() is the number of symbols with a forming candle, for any input', () => {
+    fc.assert(
+      fc.property(events, lateness, (evs, allowedLatenessMs) => {
+        const agg = createCandleAggregator({ intervals, allowedLatenessMs });
+        run(evs, allowedLatenessMs, 0, 0, agg);
+        assert.equal(agg.openSymbols(), new Set(agg.forming().map((c) => c.symbol)).size);
+      }),
+    );
+  });
+});

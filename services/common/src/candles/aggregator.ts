@@ -84,7 +84,11 @@ export function createCandleAggregator(opts: AggregatorOptions) {
         open.delete(key);
         const cached = latest.get(w.symbol);
         // Only so it can be collected: a trade for a closed window is late before the cache is looked at.
-        if (cached?.[w.intervalIndex] === w) cached[w.intervalIndex] = undefined;
+        if (cached?.[w.intervalIndex] === w) {
+          cached[w.intervalIndex] = undefined;
+          // A symbol with no open window leaves the cache: it holds only what is open.
+          if (cached.every((x) => x === undefined)) latest.delete(w.symbol);
+        }
         if (!silently) closed.push(toCandle(w));
       } else if (w.end < earliestEnd) earliestEnd = w.end;
     }
@@ -98,8 +102,8 @@ export function createCandleAggregator(opts: AggregatorOptions) {
      */
     add(trade: PricePoint, offset: number): Interval[] {
       const late: Interval[] = [];
+      // Made only when a window opens: a late trade of a new symbol leaves no state behind.
       let cached = latest.get(trade.symbol);
-      if (!cached) latest.set(trade.symbol, (cached = []));
       for (let index = 0; index < opts.intervals.length; index++) {
         const interval = opts.intervals[index]!;
         const start = windowStartOf(trade.timestamp, interval.ms);
@@ -108,7 +112,7 @@ export function createCandleAggregator(opts: AggregatorOptions) {
           late.push(interval);
           continue;
         }
-        const current = cached[index];
+        const current = cached?.[index];
         let w = current?.start === start ? current : undefined;
         if (!w) {
           const key = `${trade.symbol}\u0000${interval.name}\u0000${start}`;
@@ -119,7 +123,10 @@ export function createCandleAggregator(opts: AggregatorOptions) {
             open.set(key, w);
             if (w.end < earliestEnd) earliestEnd = w.end;
           }
-          if (!current || start > current.start) cached[index] = w;
+          if (!current || start > current.start) {
+            if (!cached) latest.set(trade.symbol, (cached = []));
+            cached[index] = w;
+          }
           if (fresh) continue;
         }
         // Out-of-order trades: open is the earliest by event time, close the latest.
@@ -149,6 +156,9 @@ export function createCandleAggregator(opts: AggregatorOptions) {
     },
 
     watermark: () => watermark,
+
+    /** Symbols with an open window (what the state is bounded by). */
+    openSymbols: () => latest.size,
 
     /** Candles of the windows still open (the forming ones), in deterministic order. */
     forming: () => [...open.values()].map(toCandle).sort(compareCandles),
