@@ -10,7 +10,7 @@ export interface ServiceApp {
   readiness: readonly ReadinessCheck[];
   routes?: (http: Express) => void;
   /** `fail` ends the process with a non-zero exit (after the graceful stop): for errors it cannot recover from. */
-  start(ctx: { fail(err: Error): void }): Promise<void> | void;
+  start(ctx: { fail: (err: Error) => void }): Promise<void> | void;
   stop(): Promise<void>;
 }
 

@@ -15,7 +15,7 @@ export function createConsumerApp(config: ConsumerConfig, deps: { registry: Regi
   });
   return {
     readiness: [{ name: 'kafka', ready: loop.ready }],
-    start: (ctx: { fail(err: Error): void }) => loop.start(ctx),
+    start: (ctx: { fail: (err: Error) => void }) => loop.start(ctx),
     stop: () => loop.stop(),
   };
 }

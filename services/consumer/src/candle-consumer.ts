@@ -24,7 +24,7 @@ type Settings = Pick<
 /** kafkajs marks broker errors worth retrying; its own wrappers carry the broker's error as `cause`. */
 export function isRetriable(err: unknown): boolean {
   let e = err as { retriable?: boolean; cause?: unknown; name?: string } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
+  while (e?.cause) e = e.cause;
   return e?.retriable === true || e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSRequestTimeoutError';
 }
 
@@ -249,7 +249,7 @@ export function createCandleConsumer(
     /** In the group, not crashed, and the last transaction went through (e.g. the output topics exist). */
     ready: () => joined && !crashed && !lastTransactionFailed,
 
-    async start(ctx: { fail(err: Error): void } = { fail: () => undefined }) {
+    async start(ctx: { fail: (err: Error) => void } = { fail: () => undefined }) {
       fail = ctx.fail;
       admin = kafka.admin();
       await admin.connect();
