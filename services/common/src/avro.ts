@@ -177,17 +177,3 @@ export function confluentCodec<T>(type: avro.Type, schemaId: number): Codec<T> {
   };
 }
 
-/**
- * Registers `type` under `subject` with a Confluent-compatible schema registry
- * (Confluent, Apicurio, Karapace) and returns its id.
- */
-export async function registerSchema(registryUrl: string, subject: string, type: avro.Type, fetchImpl = fetch): Promise<number> {
-  const res = await fetchImpl(`${registryUrl.replace(/\/$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schema: JSON.stringify(type.schema({ exportAttrs: true })) }),
-  });
-  if (!res.ok) throw new Error(`schema registry refused subject ${subject}: HTTP ${res.status}`);
-  const { id } = (await res.json()) as { id: number };
-  return id;
-}

@@ -1,4 +1,5 @@
 export * from './avro.js';
+export * from './schema-registry.js';
 export * from './backoff.js';
 export * from './retry.js';
 export * from './config.js';

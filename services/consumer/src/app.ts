@@ -1,15 +1,24 @@
-import { createKafka, loadSchema, singleObjectCodec, type Candle, type Logger, type TradeValue } from '@tickerflow/common';
+import { createKafka, loadSchema, readerCodec, schemaRegistryFrom, topicCodec, type Candle, type Logger, type TradeValue } from '@tickerflow/common';
 import type { Registry } from 'prom-client';
 import { createCandleConsumer } from './candle-consumer.js';
 import type { ConsumerConfig } from './config.js';
 import { createConsumerMetrics } from './metrics.js';
 
+/**
+ * The codecs: trades read in both framings; candles written in the trades'
+ * framing (Confluent with a registry, registered as `<candles topic>-value`).
+ */
+export async function consumerCodecs(config: ConsumerConfig) {
+  const registry = schemaRegistryFrom(config);
+  return { trade: readerCodec<TradeValue>(loadSchema('trade'), registry), candle: await topicCodec<Candle>(loadSchema('candle'), config.CANDLES_TOPIC, registry) };
+}
+
 /** Trades topic → candles topic (and dead letters), exactly once. */
-export function createConsumerApp(config: ConsumerConfig, deps: { registry: Registry; logger: Logger }) {
+export function createConsumerApp(config: ConsumerConfig, deps: { registry: Registry; logger: Logger; codecs: Awaited<ReturnType<typeof consumerCodecs>> }) {
   const loop = createCandleConsumer(config, {
     kafka: createKafka(config, 'tickerflow-consumer', deps.logger),
-    tradeCodec: singleObjectCodec<TradeValue>(loadSchema('trade')),
-    candleCodec: singleObjectCodec<Candle>(loadSchema('candle')),
+    tradeCodec: deps.codecs.trade,
+    candleCodec: deps.codecs.candle,
     metrics: createConsumerMetrics(deps.registry),
     logger: deps.logger,
   });

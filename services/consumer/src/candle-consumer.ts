@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, boundedLabel, retry, type Candle, type Codec, type Logger } from '@tickerflow/common';
+import { backoffDelay, boundedLabel, retry, type Candle, type Codec, type Logger, type ReaderCodec, type TradeValue } from '@tickerflow/common';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import type { ConsumerMetrics } from './metrics.js';
@@ -11,7 +11,6 @@ import {
   type Checkpoint,
   type InputRecord,
   type PartitionProcessor,
-  type TradeCodec,
 } from './partition-processor.js';
 import { deadLetterRecord, fitDeadLetter } from './dead-letter.js';
 import { chunkBySize, type SizedMessage } from './chunks.js';
@@ -57,7 +56,7 @@ interface Assigned {
  */
 export function createCandleConsumer(
   settings: Settings,
-  deps: { kafka: Kafka; tradeCodec: TradeCodec; candleCodec: Codec<Candle>; metrics: ConsumerMetrics; logger: Logger; now?: () => number },
+  deps: { kafka: Kafka; tradeCodec: ReaderCodec<TradeValue>; candleCodec: Codec<Candle>; metrics: ConsumerMetrics; logger: Logger; now?: () => number },
 ) {
   /** Set by start(): ends the process (non-zero) when the consumer cannot go on. */
   let fail: (err: Error) => void = () => undefined;
@@ -210,6 +209,17 @@ export function createCandleConsumer(
       headers: m.headers,
       timestamp: Number(m.timestamp),
     }));
+    try {
+      // Writer schemas of Confluent-framed records, from the registry (cached).
+      await deps.tradeCodec.prepare(records.map((r) => r.value));
+    } catch (err) {
+      const failed = (failures.get(partition) ?? 0) + 1;
+      failures.set(partition, failed);
+      lastTransactionFailed = true;
+      if (failed === 1 || failed % 10 === 0) logger.warn({ partition, err, failuresInARow: failed }, 'cannot read writer schemas from the registry; retrying the batch');
+      await sleep(backoffDelay(failed - 1, { initialMs: 200, maxMs: 10_000 }));
+      return;
+    }
     let out: BatchOutput;
     try {
       out = a.processor.process(records);

@@ -1,9 +1,10 @@
-import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
+import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
 import { z } from 'zod';
 
 export const consumerConfigSchema = z
   .object({
     ...kafkaEnvSchema,
+    ...schemaRegistryEnvSchema,
     TRADES_TOPIC: env.string('finnhub.trades'),
     CANDLES_TOPIC: env.string('finnhub.candles'),
     DLQ_TOPIC: env.string('finnhub.trades.dlq'),

@@ -1,4 +1,4 @@
-import { loadSchema, singleObjectCodec, type Candle, type Logger, type TradeValue } from '@tickerflow/common';
+import { loadSchema, readerCodec, schemaRegistryFrom, type Candle, type Logger, type TradeValue } from '@tickerflow/common';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DashboardConfig } from './config.js';
@@ -25,6 +25,7 @@ export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka
       symbolsHeld: () => store.symbolCount(),
       symbolsEvicted: () => store.evictions(),
       sseClients: () => sse.clients(),
+      sseBufferedBytes: () => sse.bufferedBytes(),
       kafkaState: () => feed.status(),
     },
     { trades: config.TRADES_TOPIC, candles: config.CANDLES_TOPIC },
@@ -32,9 +33,14 @@ export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka
   const sse = createSseHub({
     heartbeatMs: config.SSE_HEARTBEAT_MS,
     maxClients: config.SSE_MAX_CLIENTS,
+    maxClientsPerAddress: config.SSE_MAX_CLIENTS_PER_ADDRESS,
+    maxBufferedBytes: config.SSE_CLIENT_BUFFER_BYTES,
+    maxTotalBufferedBytes: config.SSE_BUFFER_BYTES,
+    dropped: (reason) => metrics.sseDropped.inc({ reason }),
     greeting: () => [{ event: 'status', data: { kafka: feed.status() } }],
     sent: (event) => metrics.sseEvents.inc({ event }),
   });
+  const registry = schemaRegistryFrom(config);
   const feed = createFeed(
     {
       tradesTopic: config.TRADES_TOPIC,
@@ -48,8 +54,9 @@ export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka
       store,
       metrics,
       logger: deps.logger,
-      tradeCodec: singleObjectCodec<TradeValue>(loadSchema('trade')),
-      candleCodec: singleObjectCodec<Candle>(loadSchema('candle')),
+      // Both framings: single-object, and the Confluent wire format with a registry.
+      tradeCodec: readerCodec<TradeValue>(loadSchema('trade'), registry),
+      candleCodec: readerCodec<Candle>(loadSchema('candle'), registry),
       events: {
         candle: (e) => sse.broadcast({ event: 'candle', data: e, symbol: e.symbol }),
         stats: (s) => sse.broadcast({ event: 'stats', data: s, symbol: s.symbol }),

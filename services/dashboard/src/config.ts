@@ -1,9 +1,10 @@
-import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
+import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
 import { z } from 'zod';
 
 export const dashboardConfigSchema = z
   .object({
     ...kafkaEnvSchema,
+    ...schemaRegistryEnvSchema,
     TRADES_TOPIC: env.string('finnhub.trades'),
     CANDLES_TOPIC: env.string('finnhub.candles'),
     CANDLE_INTERVALS: env.intervals('1m,5m'),
@@ -12,8 +13,13 @@ export const dashboardConfigSchema = z
     DASHBOARD_HISTORY_MAX: env.int(500, 1),
     DASHBOARD_SYMBOLS_MAX: env.int(1000, 1),
     SSE_HEARTBEAT_MS: env.int(15_000, 100),
-    // Each open stream may buffer up to 4 MiB for a slow reader.
     SSE_MAX_CLIENTS: env.int(1000, 1),
+    // One host (or one proxy: raise it behind an ingress) cannot take every slot.
+    SSE_MAX_CLIENTS_PER_ADDRESS: env.int(20, 1),
+    // Unsent output one slow client may have before it is dropped.
+    SSE_CLIENT_BUFFER_BYTES: env.int(1024 * 1024, 1024),
+    // Unsent output over all clients: memory for slow readers is bounded by this, not by the client count.
+    SSE_BUFFER_BYTES: env.int(64 * 1024 * 1024, 1024),
     SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
     HTTP_PORT: env.int(8080, 0),
     // All interfaces in a pod; 127.0.0.1 for local runs.

@@ -7,7 +7,7 @@ import {
   windowStartOf,
   type Candle,
   type CandleAggregator,
-  type Codec,
+  type ReaderCodec,
   type Interval,
   type Logger,
   type TradeValue,
@@ -46,8 +46,8 @@ export interface FeedDeps {
   store: CandleStore;
   metrics: DashboardMetrics;
   logger: Logger;
-  tradeCodec: Codec<TradeValue>;
-  candleCodec: Codec<Candle>;
+  tradeCodec: ReaderCodec<TradeValue>;
+  candleCodec: ReaderCodec<Candle>;
   events: FeedEvents;
   now?: () => number;
 }
@@ -205,6 +205,7 @@ export function createFeed(opts: FeedOptions, deps: FeedDeps) {
       return tradesFrom;
     },
     onBatch: onTrades,
+    prepare: (messages) => deps.tradeCodec.prepare(messages.map((m) => m.value)),
     onState: (s) => setState('trades', s),
     logger,
   });
@@ -212,6 +213,7 @@ export function createFeed(opts: FeedOptions, deps: FeedDeps) {
     topic: opts.candlesTopic,
     fromTime: () => now() - opts.lookbackMs,
     onBatch: onCandles,
+    prepare: (messages) => deps.candleCodec.prepare(messages.map((m) => m.value)),
     onState: (s) => setState('candles', s),
     logger,
   });

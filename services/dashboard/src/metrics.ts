@@ -8,7 +8,7 @@ export const sseEventTypes = ['candle', 'stats', 'status'] as const;
 /** The dashboard's metrics; live values (held candles, symbols, clients) are read at scrape time. */
 export function createDashboardMetrics(
   registry: Registry,
-  live: { candlesHeld(): number; symbolsHeld(): number; symbolsEvicted(): number; sseClients(): number; kafkaState(): KafkaState },
+  live: { candlesHeld(): number; symbolsHeld(): number; symbolsEvicted(): number; sseClients(): number; sseBufferedBytes(): number; kafkaState(): KafkaState },
   topics: { trades: string; candles: string },
 ) {
   const registers = [registry];
@@ -23,6 +23,9 @@ export function createDashboardMetrics(
   const lateTrades = new Counter({ name: 'tickerflow_dashboard_late_trades_total', help: 'Trades that arrived after their window had closed here (not drawn).', registers });
   const sseEvents = new Counter({ name: 'tickerflow_dashboard_sse_events_sent_total', help: 'Server-sent events written to clients, by event type.', labelNames: ['event'], registers });
   for (const event of sseEventTypes) sseEvents.inc({ event }, 0);
+  const sseDropped = new Counter({ name: 'tickerflow_dashboard_sse_clients_dropped_total', help: 'Event streams closed for falling behind, by reason (client: its own SSE_CLIENT_BUFFER_BYTES; budget: SSE_BUFFER_BYTES over all clients).', labelNames: ['reason'], registers });
+  for (const reason of ['client', 'budget']) sseDropped.inc({ reason }, 0);
+  new Gauge({ name: 'tickerflow_dashboard_sse_buffered_bytes', help: 'Unsent server-sent event output over all clients.', registers, collect() { this.set(live.sseBufferedBytes()); } });
   new Gauge({ name: 'tickerflow_dashboard_sse_clients', help: 'Connected server-sent event clients.', registers, collect() { this.set(live.sseClients()); } });
   new Gauge({ name: 'tickerflow_dashboard_candles_held', help: 'Candles held in memory, over all symbols and intervals.', registers, collect() { this.set(live.candlesHeld()); } });
   new Gauge({ name: 'tickerflow_dashboard_symbols_held', help: 'Symbols held in memory.', registers, collect() { this.set(live.symbolsHeld()); } });
@@ -45,7 +48,7 @@ export function createDashboardMetrics(
       for (const state of kafkaStates) this.set({ state }, state === current ? 1 : 0);
     },
   });
-  return { recordsRead, invalidRecords, lateTrades, sseEvents };
+  return { recordsRead, invalidRecords, lateTrades, sseEvents, sseDropped };
 }
 
 export type DashboardMetrics = ReturnType<typeof createDashboardMetrics>;

@@ -11,6 +11,8 @@ export interface TopicReaderOptions {
   fromTime: () => number;
   /** Records of one partition, in offset order, each exactly once per (re)start. */
   onBatch(partition: number, messages: readonly KafkaMessage[]): void;
+  /** Awaited before a batch is handed on (fetching schemas from a registry); a failure restarts the reader with backoff. */
+  prepare?(messages: readonly KafkaMessage[]): Promise<void>;
   onState(state: KafkaState): void;
   logger: Logger;
 }
@@ -84,6 +86,7 @@ export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
         const from = next.get(partition) ?? 0n;
         const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
         if (fresh.length > 0) {
+          await opts.prepare?.(fresh);
           next.set(partition, BigInt(fresh[fresh.length - 1]!.offset) + 1n);
           opts.onBatch(partition, fresh);
         }

@@ -1,9 +1,8 @@
 import {
   retry,
-  confluentCodec,
   loadSchema,
-  registerSchema,
-  singleObjectCodec,
+  schemaRegistryFrom,
+  topicCodec,
   type Codec,
   type Logger,
   type Trade,
@@ -27,10 +26,8 @@ export interface TradeRecord extends Trade {
 }
 
 /** The Avro codec for trades: single-object encoding, or Confluent wire format with a registry. */
-export async function tradeCodec(config: Pick<ProducerConfig, 'SCHEMA_REGISTRY_URL' | 'TRADES_TOPIC'>): Promise<Codec<TradeRecord>> {
-  const type = loadSchema('trade');
-  if (!config.SCHEMA_REGISTRY_URL) return singleObjectCodec<TradeRecord>(type);
-  return confluentCodec<TradeRecord>(type, await registerSchema(config.SCHEMA_REGISTRY_URL, `${config.TRADES_TOPIC}-value`, type));
+export async function tradeCodec(config: ProducerConfig): Promise<Codec<TradeRecord>> {
+  return topicCodec<TradeRecord>(loadSchema('trade'), config.TRADES_TOPIC, schemaRegistryFrom(config));
 }
 
 export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSource {

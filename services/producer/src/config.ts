@@ -1,4 +1,4 @@
-import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig } from '@tickerflow/common';
+import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
 import { z } from 'zod';
 import { parseSymbolList } from './symbols/source.js';
 
@@ -36,7 +36,7 @@ export const producerConfigSchema = z
     PRODUCER_BATCH_MAX_RECORDS: env.int(1000, 1),
     // Watermark records carry event time on quiet partitions (0 turns them off).
     PRODUCER_WATERMARK_INTERVAL_MS: env.int(1000, 0),
-    SCHEMA_REGISTRY_URL: env.url(['http:', 'https:']).optional(),
+    ...schemaRegistryEnvSchema,
     SHUTDOWN_DRAIN_QUIET_MS: env.int(300, 0),
     SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100),
     HTTP_PORT: env.int(8080, 0),
