@@ -8,6 +8,7 @@ import {
   referenceCandles,
   singleObjectCodec,
   type Candle,
+  type Codec,
   type Interval,
   type ReferenceEvent,
   type TradeValue,
@@ -63,7 +64,7 @@ export async function caughtUp(brokers: string[], topics: Topics, timeoutMs = 12
 }
 
 /** The final candles the reference implementation computes from the trades topic, partition by partition. */
-export async function recomputeCandles(brokers: string[], topic: string, opts: { intervals: Interval[]; allowedLatenessMs: number }) {
+export async function recomputeCandles(brokers: string[], topic: string, opts: { intervals: Interval[]; allowedLatenessMs: number }, codec: Codec<TradeValue> = tradeCodec) {
   const records = await readTopic(brokers, topic);
   const byPartition = new Map<number, typeof records>();
   for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
@@ -74,7 +75,7 @@ export async function recomputeCandles(brokers: string[], topic: string, opts: {
     const events: ReferenceEvent[] = [];
     for (const r of partitionRecords) {
       try {
-        const parsed = readTradesTopicRecord(tradeCodec, r);
+        const parsed = readTradesTopicRecord(codec, r);
         events.push(parsed.kind === 'trade' ? { kind: 'trade', trade: parsed.trade } : { kind: 'time', time: parsed.time });
       } catch (err) {
         if (!(err instanceof InvalidRecordError)) throw err;
@@ -87,9 +88,9 @@ export async function recomputeCandles(brokers: string[], topic: string, opts: {
 }
 
 /** The committed candles topic, decoded. */
-export async function committedCandles(brokers: string[], topic: string): Promise<Candle[]> {
+export async function committedCandles(brokers: string[], topic: string, codec: Codec<Candle> = candleCodec): Promise<Candle[]> {
   return (await readTopic(brokers, topic)).map((r) => {
-    const c = candleCodec.decode(r.value!);
+    const c = codec.decode(r.value!);
     if (r.key?.toString() !== c.symbol) throw new Error(`candle key ${r.key?.toString()} is not its symbol ${c.symbol}`);
     return { ...c, tradeCount: Number(c.tradeCount) };
   });
