@@ -310,14 +310,19 @@ export function createTradeWriter(
       }
       return tradesLeft();
     },
-    /** Shutdown: what is still unacknowledged is counted as dropped, and no more is sent. */
-    abandon(): number {
+    /**
+     * Shutdown: what is still unacknowledged is counted as dropped, and no more
+     * is sent. `inFlight` of them were in a request whose outcome is unknown:
+     * the broker may have written them.
+     */
+    abandon(): { left: number; inFlight: number } {
       abandoned = true;
       clearTimeout(retryTimer);
       const left = tradesLeft();
+      const inFlightTrades = inFlight.filter((p) => !p.watermark).length;
       queue.clear();
       drop(left, 'shutdown');
-      return left;
+      return { left, inFlight: inFlightTrades };
     },
   };
 }
