@@ -13,13 +13,21 @@ import { startSimProcess } from './service.js';
  * the pipeline, all as child processes, stopped together on Ctrl-C.
  */
 async function main() {
+  // kafkajs's harmless TimeoutNegativeWarning on Node ≥ 23 (see logProcessWarnings) is not news for the person watching.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`[demo] ${w.name}: ${w.message}\n`);
+  });
   const workDir = join(repoRoot, '.harness', 'demo');
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const children: ChildProcess[] = [];
   const kafka = await startKafka(workDir, { heap: '512m' });
   // Services first (they flush and commit to Kafka), Kafka last; stragglers are killed after 15 s.
-  const stop = async () => {
+  // Once, whichever signals arrive: a second SIGTERM would cut the services' graceful stop short.
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopAll());
+  const stopAll = async () => {
     const exited = children.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => c.once('exit', () => resolve()))));
     for (const c of [...children].reverse()) c.kill('SIGTERM');
     await Promise.race([Promise.all(exited), sleep(15_000)]);
@@ -40,6 +48,8 @@ async function main() {
   const service = (name: string, port: string, env: Record<string, string>) => {
     const child = spawn(process.execPath, [bin(name)], {
       stdio: ['ignore', 'inherit', 'inherit'],
+      // Its own process group: Ctrl-C reaches the demo, which stops the services in order, once.
+      detached: true,
       env: { ...process.env, KAFKA_BROKERS: kafka.bootstrap, HTTP_HOST: '127.0.0.1', HTTP_PORT: port, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env },
     });
     children.push(child);
