@@ -35,14 +35,15 @@ interface ErrorTree {
   produced?: { offsets?: { topic: string; partition: number }[] };
 }
 
+/** A partition's answer: `written`, or the protocol error's name. */
+type Answer = string;
+
 /**
  * What the broker said about each partition of a failed request, read from
  * @platformatic/kafka's error tree: the Produce responses it carries (later
  * attempts overwrite earlier ones) and the partitions of requests that did
  * succeed. A partition with no answer is unknown.
  */
-/** A partition's answer: `written`, or the protocol error's name. */
-type Answer = string;
 
 export function partitionAnswers(err: unknown, topic: string): Map<number, Answer> {
   const answers = new Map<number, Answer>();
