@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTopic, eventually, metric, readTopic, startService, type ServiceProcess } from '@tickerflow/harness';
 import { fromWire, loadSchema, singleObjectCodec, WATERMARK_HEADER, type Trade, type WireTrade } from '@tickerflow/common';
-import type { RunningSim } from '@tickerflow/finnhub-sim';
+import { startSim, type RunningSim } from '@tickerflow/finnhub-sim';
 
 /** Tests read metrics through the harness's helper. */
 export { metric };
@@ -61,4 +61,27 @@ export async function settled(producer: ServiceProcess): Promise<void> {
     const dropped = (await Promise.all(['buffer_full', 'oversized', 'rejected'].map((r) => metric(producer, `tickerflow_producer_trades_dropped_total{reason="${r}"}`)))).reduce((a, b) => a + b);
     return received > 0 && received === produced + dropped;
   }, 60_000, 'every received trade produced or dropped');
+}
+
+/** Producers and simulators a test file starts, kept to be checked and stopped at the end. */
+export function tracked() {
+  const started: ServiceProcess[] = [];
+  const sims: RunningSim[] = [];
+  return {
+    started,
+    producer: (env: Record<string, string>) => {
+      const p = startProducer(env);
+      started.push(p);
+      return p;
+    },
+    sim: async (opts: Parameters<typeof startSim>[0]) => {
+      const s = await startSim({ record: true, ...opts });
+      sims.push(s);
+      return s;
+    },
+    stopAll: async () => {
+      await Promise.all(started.map((p) => p.stop('SIGKILL')));
+      await Promise.all(sims.map((s) => s.stop()));
+    },
+  };
 }

@@ -7,35 +7,20 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { binaries, createTopic, eventually, harnessDir, kafkaBrokers, repoRoot, startKafka, startService, type ServiceProcess } from '@tickerflow/harness';
-import { startSim, type RunningSim } from '@tickerflow/finnhub-sim';
 import { readProducerConfig } from '../src/config.js';
 import { tradeCodec } from '../src/app.js';
 import { createTradeSender } from '../src/kafka/trade-sender.js';
 import { createTradeWriter } from '../src/kafka/trade-writer.js';
-import { kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, startProducer, TOKEN } from './helpers.js';
+import { kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, TOKEN, tracked } from './helpers.js';
 
-const started: ServiceProcess[] = [];
-const sims: RunningSim[] = [];
-function producer(env: Record<string, string>) {
-  const p = startProducer(env);
-  started.push(p);
-  return p;
-}
-async function sim(opts: Parameters<typeof startSim>[0]) {
-  const s = await startSim({ record: true, ...opts });
-  sims.push(s);
-  return s;
-}
+const { producer, sim, stopAll } = tracked();
 const readyz = async (p: ServiceProcess) => JSON.parse((await p.get('/readyz')).body) as { failing: string[]; reasons?: Record<string, string> };
 
 /** A trade at the record bounds (128-byte symbol, 32 condition codes of 32 bytes): about 1.3 KB as a record. */
 const bigTrade = (i: number) => ({ s: `BIG:${'X'.repeat(124)}`, p: 1 + i, t: Date.now(), v: 1, c: Array.from({ length: 32 }, () => 'C'.repeat(32)) });
 
 describe('producer hardening against the real Kafka', () => {
-  after(async () => {
-    await Promise.all(started.map((p) => p.stop('SIGKILL')));
-    await Promise.all(sims.map((s) => s.stop()));
-  });
+  after(stopAll);
 
   it('a record the topic refuses is dropped with its reason; acknowledged trades are never written twice and the stream goes on', async () => {
     const brokers = kafkaBrokers();

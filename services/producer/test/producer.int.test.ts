@@ -14,35 +14,20 @@ import {
   sharedDir,
   startKafka,
   startService,
-  type ServiceProcess,
 } from '@tickerflow/harness';
-import { loadReplay, startSim, type RunningSim } from '@tickerflow/finnhub-sim';
+import { loadReplay } from '@tickerflow/finnhub-sim';
 import { readTradesTopicRecord, schemasDir, WATERMARK_HEADER } from '@tickerflow/common';
 import { Partitioners } from 'kafkajs';
-import { codec, kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, startProducer, TOKEN, tradeRecords } from './helpers.js';
+import { codec, kafkaTrades, metric, newTopic, settled, simSent, sortedKeys, TOKEN, tracked, tradeRecords } from './helpers.js';
 
 const fixtureFile = join(sharedDir, 'fixtures', 'finnhub', 'public-samples.jsonl');
 const SYMBOLS = ['AAPL', 'BRK.B', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD', 'IC MARKETS:1'];
 
 /** Every process started here; each one's whole output is checked for the token at the end. */
-const started: ServiceProcess[] = [];
-const sims: RunningSim[] = [];
-function producer(env: Record<string, string>) {
-  const p = startProducer(env);
-  started.push(p);
-  return p;
-}
-async function sim(opts: Parameters<typeof startSim>[0]) {
-  const s = await startSim({ record: true, ...opts });
-  sims.push(s);
-  return s;
-}
+const { started, producer, sim, stopAll } = tracked();
 
 describe('producer against finnhub-sim and the real Kafka', () => {
-  after(async () => {
-    await Promise.all(started.map((p) => p.stop('SIGKILL')));
-    await Promise.all(sims.map((s) => s.stop()));
-  });
+  after(stopAll);
 
   it('replays every fixture frame: trades in Kafka equal what the simulator sent, keyed by symbol', async () => {
     const frames = loadReplay(fixtureFile);
