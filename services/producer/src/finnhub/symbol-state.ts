@@ -38,6 +38,8 @@ export function createSymbolStates(opts: { acceptAfterMs: number; now: () => num
       }
       states.clear();
       for (const [k, v] of next) states.set(k, v);
+      // Only wanted symbols are remembered: churn in the symbol list cannot grow this.
+      for (const s of sendOrder.keys()) if (!states.has(s)) sendOrder.delete(s);
     },
     subscribeSent(symbol: string) {
       const state = states.get(symbol);
