@@ -2,6 +2,7 @@ export * from './avro.js';
 export * from './schema-registry.js';
 export * from './backoff.js';
 export * from './retry.js';
+export * from './errors.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './metrics.js';

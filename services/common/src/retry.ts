@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { isRetriable } from './errors.js';
 
 export interface RetryOptions extends BackoffOptions {
   /** Stops retrying (the last error is thrown) once aborted. */
   signal?: AbortSignal;
   /** Attempts at most (default: until it succeeds or is aborted). */
   attempts?: number;
-  /** Whether an error is worth another attempt (default: every error). */
+  /** Whether an error is worth another attempt (default: isRetriable, so a TerminalError ends it). */
   retriable?: (err: unknown) => boolean;
   /** Called before each wait, with the failed attempt's number (1-based) and the delay. */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
@@ -22,7 +23,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
     try {
       return await fn(attempt);
     } catch (err) {
-      if (opts.signal?.aborted || attempt >= (opts.attempts ?? Infinity) || !(opts.retriable?.(err) ?? true)) throw err;
+      if (opts.signal?.aborted || attempt >= (opts.attempts ?? Infinity) || !(opts.retriable ?? isRetriable)(err)) throw err;
       const delay = backoffDelay(attempt - 1, opts);
       opts.onRetry?.(err, attempt, delay);
       try {

@@ -21,7 +21,7 @@ type Settings = Pick<
 >;
 
 /** kafkajs marks broker errors worth retrying; its own wrappers carry the broker's error as `cause`. */
-export function isRetriable(err: unknown): boolean {
+export function kafkajsRetriable(err: unknown): boolean {
   let e = err as { retriable?: boolean; cause?: unknown; name?: string } | undefined;
   while (e?.cause) e = e.cause;
   return e?.retriable === true || e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSRequestTimeoutError';
@@ -174,7 +174,7 @@ export function createCandleConsumer(
       try {
         a = await acquire(partition, Number(batch.firstOffset()));
       } catch (err) {
-        if (!isRetriable(err)) {
+        if (!kafkajsRetriable(err)) {
           // Retrying cannot help (ACLs refusing the transactional id, a broker's transaction.max.timeout.ms below ours).
           fail(new Error(`cannot take over partition ${partition}: ${(err as Error).message}`, { cause: err }));
           throw err;

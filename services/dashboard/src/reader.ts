@@ -72,7 +72,7 @@ export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
       opts.onState('connected');
     });
     c.on(c.events.CRASH, ({ payload }) => {
-      logger.error({ topic, err: { message: payload.error.message }, restart: payload.restart }, 'Kafka reader crashed');
+      logger.error({ topic, err: payload.error, restart: payload.restart }, 'Kafka reader crashed');
       opts.onState('error');
       // kafkajs restarts by itself after retriable errors; after the others we start afresh.
       if (!payload.restart && !stopping) void restart();
@@ -103,7 +103,7 @@ export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
       } catch (err) {
         opts.onState('error');
         const delay = backoffDelay(attempt++, { initialMs: 500, maxMs: 15_000 });
-        logger.error({ topic, err: { message: (err as Error).message }, retryInMs: delay }, 'cannot start the Kafka reader; retrying');
+        logger.error({ topic, err, retryInMs: delay }, 'cannot start the Kafka reader; retrying');
         await consumer?.disconnect().catch(() => undefined);
         consumer = undefined;
         await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);

@@ -34,7 +34,7 @@ export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSour
   if (config.SYMBOLS_FILE) {
     return fileSymbols(config.SYMBOLS_FILE, {
       intervalMs: config.SYMBOLS_FILE_POLL_MS,
-      onError: (err) => logger.error({ err: { message: err.message }, file: config.SYMBOLS_FILE }, 'cannot read the symbols file; keeping the last good list'),
+      onError: (err) => logger.error({ err, file: config.SYMBOLS_FILE }, 'cannot read the symbols file; keeping the last good list'),
     });
   }
   return staticSymbols(config.SYMBOLS ?? []);

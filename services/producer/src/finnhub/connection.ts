@@ -143,7 +143,7 @@ export function createFinnhubConnection(
     });
     ws.on('error', (err) => {
       if (reason === 'closed') reason = 'error';
-      logger.warn({ err: { message: err.message } }, 'Finnhub socket error');
+      logger.warn({ err }, 'Finnhub socket error');
     });
     ws.on('close', (code) => {
       if (socket === ws) socket = undefined;

@@ -22,7 +22,7 @@ export function createWatermarkTicker(
     try {
       partitions = await deps.sender.partitions(config.TRADES_TOPIC);
     } catch (err) {
-      deps.logger.warn({ err: { message: (err as Error).message } }, 'cannot read the trades topic partitions; keeping the last count');
+      deps.logger.warn({ err }, 'cannot read the trades topic partitions; keeping the last count');
     }
   }
 
