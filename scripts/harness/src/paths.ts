@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Versions of the real components; the installers in scripts/harness read the same defaults. */
@@ -19,14 +19,8 @@ export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache'
 /** The repository root (this file lives in scripts/harness/{src,dist/src}). */
 export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
-/**
- * The project's shared folder (contracts, fixtures, upstream CRDs): beside the
- * clone, or at the workspace's fixed place for clones made elsewhere.
- */
-export const sharedDir =
-  process.env.TICKERFLOW_SHARED ??
-  [resolve(repoRoot, '..', 'shared'), '/work/shared'].find((d) => existsSync(join(d, 'DESIGN.md'))) ??
-  resolve(repoRoot, '..', 'shared');
+/** The project's shared folder (contracts, fixtures, upstream CRDs): one home, in common's test helpers. */
+export { sharedDir } from '@tickerflow/common/testing';
 
 export const binaries = {
   kafkaLib: join(cacheDir, 'kafka', versions.kafka, 'lib'),

@@ -5,14 +5,13 @@ import {
   InvalidRecordError,
   loadSchema,
   readTradesTopicRecord,
-  referenceCandles,
   singleObjectCodec,
   type Candle,
   type Codec,
   type Interval,
-  type ReferenceEvent,
   type TradeValue,
 } from '@tickerflow/common';
+import { referenceCandles, type ReferenceEvent } from '@tickerflow/common/testing';
 
 /** Tests read metrics through the harness's helper. */
 export { metric };

@@ -21,13 +21,12 @@ import {
   loadSchema,
   parseIntervals,
   readTradesTopicRecord,
-  referenceCandles,
   singleObjectCodec,
   windowStartOf,
   type Candle,
-  type ReferenceEvent,
   type TradeValue,
 } from '@tickerflow/common';
+import { referenceCandles, type ReferenceEvent } from '@tickerflow/common/testing';
 
 const TOKEN = `tf-dashboard-test-${randomUUID()}`;
 const HOSTILE = '<img src=x onerror=alert(1)>';

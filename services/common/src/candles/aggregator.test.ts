@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { createCandleAggregator } from './aggregator.js';
 import type { Candle } from './candle.js';
 import { parseDuration, parseIntervals } from './interval.js';
-import { referenceCandles, type ReferenceEvent } from './reference.js';
+import { referenceCandles, type ReferenceEvent } from '../testing/index.js';
 
 const BASE = Date.UTC(2026, 10, 23, 14, 30);
 const intervals = parseIntervals(['10s', '1m']);

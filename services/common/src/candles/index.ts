@@ -1,4 +1,3 @@
 export * from './aggregator.js';
 export * from './candle.js';
 export * from './interval.js';
-export * from './reference.js';

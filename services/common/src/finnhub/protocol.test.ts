@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { sharedDir } from '@tickerflow/harness';
+import { sharedDir } from '../testing/index.js';
 import { parseFrame, tradeFrame } from './protocol.js';
 
 const fixtures = join(sharedDir, 'fixtures', 'finnhub', 'public-samples.jsonl');

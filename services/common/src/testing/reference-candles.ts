@@ -1,5 +1,5 @@
-import { candleKey, compareCandles, type Candle, type PricePoint } from './candle.js';
-import { windowStartOf, type Interval } from './interval.js';
+import { candleKey, compareCandles, type Candle, type PricePoint } from '../candles/candle.js';
+import { windowStartOf, type Interval } from '../candles/interval.js';
 
 export type ReferenceEvent = { kind: 'trade'; trade: PricePoint } | { kind: 'time'; time: number };
 
