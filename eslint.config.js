@@ -1,20 +1,14 @@
 import js from '@eslint/js';
-import { importX } from 'eslint-plugin-import-x';
+import nodePlugin from 'eslint-plugin-n';
 import tseslint from 'typescript-eslint';
 
-// Every workspace declares what it imports: runtime code from `dependencies`,
-// tests from `devDependencies` too. An undeclared import fails the lint.
-const workspaces = ['services/common', 'services/finnhub-sim', 'services/producer', 'services/consumer', 'services/controller', 'services/dashboard', 'scripts/harness', 'scripts/bench'];
-const declaredImports = workspaces.map((dir) => ({
-  files: [`${dir}/**/*.ts`, `${dir}/**/*.js`],
-  plugins: { 'import-x': importX },
-  rules: {
-    'import-x/no-extraneous-dependencies': [
-      'error',
-      { packageDir: [`${import.meta.dirname}/${dir}`], devDependencies: ['**/*.test.ts', '**/test/**'], optionalDependencies: false, peerDependencies: false },
-    ],
-  },
-}));
+// Every workspace declares what it imports (in its own package.json, found
+// from each file): an undeclared import fails the lint.
+const declaredImports = {
+  files: ['services/**/*.ts', 'scripts/**/*.ts', 'services/**/*.js', 'scripts/**/*.js'],
+  plugins: { n: nodePlugin },
+  rules: { 'n/no-extraneous-import': 'error' },
+};
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.harness/**', 'artifacts/**', 'charts/**'] },
@@ -37,7 +31,7 @@ export default tseslint.config(
     files: ['**/*.test.ts', '**/test/**/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
   },
-  ...declaredImports,
+  declaredImports,
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
