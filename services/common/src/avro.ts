@@ -119,6 +119,16 @@ export function checkAvroBounds(type: avro.Type, bytes: Uint8Array): void {
   if (pos !== bytes.length) fail('bytes left over');
 }
 
+/** Decodes an Avro binary body written with `writer` (bounds-checked first), resolved to `reader` when they differ. */
+export function decodeBody<T>(reader: avro.Type, body: Buffer, writer: avro.Type = reader, resolver?: avro.Resolver): T {
+  checkAvroBounds(writer, body);
+  try {
+    return (resolver ? reader.fromBuffer(body, resolver) : reader.fromBuffer(body)) as T;
+  } catch (err) {
+    throw new AvroDecodeError(`undecodable Avro body: ${(err as Error).message}`, 'bad-body');
+  }
+}
+
 export interface Codec<T> {
   encode(value: T): Buffer;
   decode(bytes: Buffer): T;
@@ -145,12 +155,7 @@ export function singleObjectCodec<T>(type: avro.Type): Codec<T> {
       if (!bytes.subarray(2, 10).equals(header.subarray(2, 10))) {
         throw new AvroDecodeError(`unknown schema fingerprint ${bytes.subarray(2, 10).toString('hex')}`, 'unknown-fingerprint');
       }
-      checkAvroBounds(type, bytes.subarray(10));
-      try {
-        return type.fromBuffer(bytes.subarray(10)) as T;
-      } catch (err) {
-        throw new AvroDecodeError(`undecodable Avro body: ${(err as Error).message}`, 'bad-body');
-      }
+      return decodeBody<T>(type, bytes.subarray(10));
     },
   };
 }
@@ -167,12 +172,7 @@ export function confluentCodec<T>(type: avro.Type, schemaId: number): Codec<T> {
       if (bytes.readInt32BE(1) !== schemaId) {
         throw new AvroDecodeError(`unknown schema id ${bytes.readInt32BE(1)}`, 'unknown-schema-id');
       }
-      checkAvroBounds(type, bytes.subarray(5));
-      try {
-        return type.fromBuffer(bytes.subarray(5)) as T;
-      } catch (err) {
-        throw new AvroDecodeError(`undecodable Avro body: ${(err as Error).message}`, 'bad-body');
-      }
+      return decodeBody<T>(type, bytes.subarray(5));
     },
   };
 }

@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { z } from 'zod';
-import { AvroDecodeError, checkAvroBounds, confluentCodec, singleObjectCodec, type Codec } from './avro.js';
+import { AvroDecodeError, confluentCodec, decodeBody, singleObjectCodec, type Codec } from './avro.js';
 import { env } from './config.js';
 
 /** Schema registry settings every service reads: credentials in their own variables, never in the URL. */
@@ -132,13 +132,7 @@ export function readerCodec<T>(type: avro.Type, registry: SchemaRegistry | undef
           'unknown-schema-id',
         );
       }
-      const body = bytes.subarray(5);
-      checkAvroBounds(entry.writer, body);
-      try {
-        return type.fromBuffer(body, entry.resolver) as T;
-      } catch (err) {
-        throw new AvroDecodeError(`undecodable Avro body: ${(err as Error).message}`, 'bad-body');
-      }
+      return decodeBody<T>(type, bytes.subarray(5), entry.writer, entry.resolver);
     },
   };
 }

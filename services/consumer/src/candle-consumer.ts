@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, boundedLabel, retry, type Candle, type Codec, type Logger, type ReaderCodec, type TradeValue } from '@tickerflow/common';
+import { backoffDelay, boundedLabel, retry, worthLogging, type Candle, type Codec, type Logger, type ReaderCodec, type TradeValue } from '@tickerflow/common';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import type { ConsumerMetrics } from './metrics.js';
@@ -60,8 +60,18 @@ export function createCandleConsumer(
 ) {
   /** Set by start(): ends the process (non-zero) when the consumer cannot go on. */
   let fail: (err: Error) => void = () => undefined;
-  /** Per partition, failed takeovers or transactions in a row: the next attempt waits a jittered, growing delay. */
+  /** Per partition, failed takeovers, schema look-ups or transactions in a row: the next attempt waits a jittered, growing delay. */
   const failures = new Map<number, number>();
+  const retryDelay = (failed: number) => backoffDelay(failed - 1, { initialMs: 200, maxMs: 10_000 });
+
+  /** Counts a failure of the partition's batch (it comes back at once), logs the first and every tenth, and returns how many in a row. */
+  function partitionFailed(partition: number, err: unknown, what: string): number {
+    const failed = (failures.get(partition) ?? 0) + 1;
+    failures.set(partition, failed);
+    lastBatchFailed = true;
+    if (worthLogging(failed)) logger.warn({ partition, err, failuresInARow: failed }, what);
+    return failed;
+  }
   /** The DLQ topic's max.message.bytes (read at start); a dead letter beyond it loses its value. */
   let dlqMaxBytes = 1024 * 1024;
   const { kafka, metrics, logger } = deps;
@@ -72,7 +82,8 @@ export function createCandleConsumer(
   let admin: Admin | undefined;
   let joined = false;
   let crashed = false;
-  let lastTransactionFailed = false;
+  /** The last batch failed (a transaction, a takeover, the registry): not ready until one commits. */
+  let lastBatchFailed = false;
   let generation = 0;
   const lateSymbol = boundedLabel(settings.CONSUMER_SYMBOL_LABELS_MAX);
   for (const i of settings.CANDLE_INTERVALS) metrics.candlesEmitted.inc({ interval: i.name }, 0);
@@ -141,7 +152,7 @@ export function createCandleConsumer(
       throw err;
     }
     metrics.transactions.inc({ result: 'committed' });
-    lastTransactionFailed = false;
+    lastBatchFailed = false;
     a.committed = checkpoint.offset;
     metrics.recordsConsumed.inc({ kind: 'trade' }, out.trades);
     metrics.recordsConsumed.inc({ kind: 'watermark' }, out.watermarks);
@@ -167,7 +178,7 @@ export function createCandleConsumer(
       const failed = failures.get(partition) ?? 0;
       if (failed > 0) {
         // The same batch comes back at once after a failure: wait before trying again.
-        await sleep(backoffDelay(failed - 1, { initialMs: 200, maxMs: 10_000 }));
+        await sleep(retryDelay(failed));
         if (!payload.isRunning() || payload.isStale()) return;
         await payload.heartbeat();
       }
@@ -179,9 +190,7 @@ export function createCandleConsumer(
           fail(new Error(`cannot take over partition ${partition}: ${(err as Error).message}`, { cause: err }));
           throw err;
         }
-        failures.set(partition, failed + 1);
-        lastTransactionFailed = true;
-        logger.warn({ partition, err, attempt: failed + 1 }, 'taking over the partition failed; retrying');
+        partitionFailed(partition, err, 'taking over the partition failed; retrying with backoff');
         return;
       }
     }
@@ -213,11 +222,7 @@ export function createCandleConsumer(
       // Writer schemas of Confluent-framed records, from the registry (cached).
       await deps.tradeCodec.prepare(records.map((r) => r.value));
     } catch (err) {
-      const failed = (failures.get(partition) ?? 0) + 1;
-      failures.set(partition, failed);
-      lastTransactionFailed = true;
-      if (failed === 1 || failed % 10 === 0) logger.warn({ partition, err, failuresInARow: failed }, 'cannot read writer schemas from the registry; retrying the batch');
-      await sleep(backoffDelay(failed - 1, { initialMs: 200, maxMs: 10_000 }));
+      await sleep(retryDelay(partitionFailed(partition, err, 'cannot read writer schemas from the registry; retrying the batch')));
       return;
     }
     let out: BatchOutput;
@@ -236,11 +241,7 @@ export function createCandleConsumer(
       } catch (err) {
         // Fenced (the partition moved) or the broker failed: drop the state; if
         // the partition is still ours, the next batch rebuilds from the checkpoint.
-        lastTransactionFailed = true;
-        const failed = (failures.get(partition) ?? 0) + 1;
-        failures.set(partition, failed);
-        // The first failure and then every tenth in a row: the metric counts each.
-        if (failed === 1 || failed % 10 === 0) logger.warn({ partition, err, failuresInARow: failed }, 'transaction failed; partition state dropped, retrying with backoff');
+        partitionFailed(partition, err, 'transaction failed; partition state dropped, retrying with backoff');
         await release(partition);
         return;
       }
@@ -257,7 +258,7 @@ export function createCandleConsumer(
 
   return {
     /** In the group, not crashed, and the last transaction went through (e.g. the output topics exist). */
-    ready: () => joined && !crashed && !lastTransactionFailed,
+    ready: () => joined && !crashed && !lastBatchFailed,
 
     async start(ctx: { fail: (err: Error) => void } = { fail: () => undefined }) {
       fail = ctx.fail;

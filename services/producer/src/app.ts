@@ -1,5 +1,7 @@
 import {
+  OTHER_LABEL,
   retry,
+  worthLogging,
   loadSchema,
   schemaRegistryFrom,
   topicCodec,
@@ -17,9 +19,6 @@ import { createTradeWriter } from './kafka/trade-writer.js';
 import { createWatermarkTicker } from './kafka/watermarks.js';
 import { createProducerMetrics } from './metrics.js';
 import { fileSymbols, staticSymbols, type SymbolSource } from './symbols/source.js';
-
-/** The label of trades for symbols not wanted (Finnhub sent them anyway): the per-symbol label set stays bounded. */
-export const OTHER_SYMBOLS = '_other';
 
 export interface TradeRecord extends Trade {
   receivedAt: number;
@@ -56,7 +55,7 @@ export function createProducerApp(
     bufferBytes: () => writer.bufferedBytes(),
     bufferRecords: () => writer.bufferedRecords(),
     symbols: () => states.snapshot(),
-  }, OTHER_SYMBOLS);
+  });
 
   const writer = createTradeWriter(
     {
@@ -107,7 +106,7 @@ export function createProducerApp(
           const perSymbol = new Map<string, number>();
           for (const t of trades) perSymbol.set(t.symbol, (perSymbol.get(t.symbol) ?? 0) + 1);
           // Labelled by symbol only while wanted: a stray symbol must not grow the label set.
-          for (const [symbol, n] of perSymbol) metrics.symbolTraded(states.get(symbol) ? symbol : OTHER_SYMBOLS, n);
+          for (const [symbol, n] of perSymbol) metrics.symbolTraded(states.get(symbol) ? symbol : OTHER_LABEL, n);
           writer.write(trades, receivedAt);
         },
         frame(frame, receivedAt) {
@@ -126,31 +125,27 @@ export function createProducerApp(
   let kafkaProblem: string | undefined = 'connecting';
   const stopping = new AbortController();
 
-  /** Until the brokers answer and know the topic: backoff, a log line that says what to do, readiness naming it. */
-  async function connectKafka() {
+  /** One attempt: the brokers answer and know the topic (created first when KAFKA_CREATE_TOPICS asks for it). */
+  async function connectOnce() {
     try {
-      await retry(
-      async () => {
-        try {
-          await sender.connect(config.TRADES_TOPIC);
-        } catch (err) {
-          if (!(err instanceof MissingTopicError) || !config.KAFKA_CREATE_TOPICS) throw err;
-          await sender.createTopic(config.TRADES_TOPIC);
-          logger.info({ topic: config.TRADES_TOPIC }, 'created the trades topic (KAFKA_CREATE_TOPICS)');
-          await sender.connect(config.TRADES_TOPIC);
-        }
-      },
-      {
-        initialMs: 500,
-        maxMs: 30_000,
-        signal: stopping.signal,
-        onRetry(err, attempt, delayMs) {
-          kafkaProblem = err instanceof MissingTopicError ? err.message : `cannot reach Kafka: ${(err as Error).message}`;
-          // The first time and then every tenth: the reason is in /readyz meanwhile.
-          if (attempt === 1 || attempt % 10 === 0) logger.error({ topic: config.TRADES_TOPIC, attempt, retryInMs: delayMs, err }, kafkaProblem);
-        },
-      },
-      );
+      await sender.connect(config.TRADES_TOPIC);
+    } catch (err) {
+      if (!(err instanceof MissingTopicError) || !config.KAFKA_CREATE_TOPICS) throw err;
+      await sender.createTopic(config.TRADES_TOPIC);
+      logger.info({ topic: config.TRADES_TOPIC }, 'created the trades topic (KAFKA_CREATE_TOPICS)');
+      await sender.connect(config.TRADES_TOPIC);
+    }
+  }
+
+  /** Until connectOnce succeeds: backoff, a log line that says what to do, readiness naming it. */
+  async function connectKafka() {
+    const onRetry = (err: unknown, attempt: number, delayMs: number) => {
+      kafkaProblem = err instanceof MissingTopicError ? err.message : `cannot reach Kafka: ${(err as Error).message}`;
+      // The reason is in /readyz meanwhile.
+      if (worthLogging(attempt)) logger.error({ topic: config.TRADES_TOPIC, attempt, retryInMs: delayMs, err }, kafkaProblem);
+    };
+    try {
+      await retry(connectOnce, { initialMs: 500, maxMs: 30_000, signal: stopping.signal, onRetry });
     } catch (err) {
       if (stopping.signal.aborted) return; // stopped before Kafka answered
       throw err;

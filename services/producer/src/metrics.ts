@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { frameKinds } from '@tickerflow/common';
+import { frameKinds, OTHER_LABEL } from '@tickerflow/common';
 import { connectionStates, type ConnectionState } from './finnhub/connection.js';
 import { symbolStatuses, type SymbolState } from './finnhub/symbol-state.js';
 import { dropReasons } from './kafka/trade-writer.js';
@@ -7,7 +7,7 @@ import { dropReasons } from './kafka/trade-writer.js';
 const latencyBuckets = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The producer's metrics; live values (buffer, symbols) are read at scrape time. */
-export function createProducerMetrics(registry: Registry, live: { bufferBytes(): number; bufferRecords(): number; symbols(): SymbolState[] }, otherSymbols: string) {
+export function createProducerMetrics(registry: Registry, live: { bufferBytes(): number; bufferRecords(): number; symbols(): SymbolState[] }) {
   const registers = [registry];
   const framesReceived = new Counter({ name: 'tickerflow_producer_frames_received_total', help: 'Finnhub frames received, by type.', labelNames: ['type'], registers });
   for (const kind of frameKinds) framesReceived.inc({ type: kind }, 0);
@@ -61,7 +61,7 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
     /** Symbols no longer wanted lose their series, so the label set is bounded by the wanted symbols. */
     keepSymbols(wanted: ReadonlySet<string>) {
       for (const symbol of symbolChildren.keys()) {
-        if (wanted.has(symbol) || symbol === otherSymbols) continue;
+        if (wanted.has(symbol) || symbol === OTHER_LABEL) continue;
         symbolTrades.remove(symbol);
         symbolChildren.delete(symbol);
       }

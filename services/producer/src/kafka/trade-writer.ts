@@ -1,5 +1,5 @@
 import Denque from 'denque';
-import { backoffDelay, tradeSizeProblem, WATERMARK_HEADER, type Logger, type Trade } from '@tickerflow/common';
+import { backoffDelay, tradeSizeProblem, worthLogging, WATERMARK_HEADER, type Logger, type Trade } from '@tickerflow/common';
 
 /** What the writer needs of a Kafka producer: one acks=all request, resolved once acknowledged. */
 export interface RecordSender {
@@ -234,8 +234,7 @@ export function createTradeWriter(
       return;
     }
     const delay = backoffDelay(failures++, { initialMs: retry.initialMs, maxMs: retry.maxMs });
-    // Every failure is counted; the log says it once per streak and then every tenth time.
-    if (failures === 1 || failures % 10 === 0) deps.logger.warn({ err, failures, retryInMs: delay }, 'produce failed; retrying');
+    if (worthLogging(failures)) deps.logger.warn({ err, failures, retryInMs: delay }, 'produce failed; retrying');
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       pump();
