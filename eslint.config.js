@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import prettierConfig from 'eslint-config-prettier';
 import nodePlugin from 'eslint-plugin-n';
 import tseslint from 'typescript-eslint';
 
@@ -32,6 +33,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   declaredImports,
+  // Formatting is prettier's (checked by `npm run lint`): no eslint rule argues with it.
+  prettierConfig,
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

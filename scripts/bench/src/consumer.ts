@@ -52,7 +52,9 @@ async function fillTopic(brokers: string[], topic: string, count: number, poison
         ? Buffer.from('not avro at all')
         : codec.encode({ symbol, price: 100 + Math.sin(i / 1000) * 5, volume: 1 + (i % 10), timestamp, conditions: ['1'], receivedAt: timestamp + 20 });
     batch.push({ key: symbol, value });
-    if (i % 1000 === 999) for (let partition = 0; partition < PARTITIONS; partition++) batch.push({ partition, key: null, value: null, headers: { [WATERMARK_HEADER]: String(timestamp) } });
+    if (i % 1000 === 999)
+      for (let partition = 0; partition < PARTITIONS; partition++)
+        batch.push({ partition, key: null, value: null, headers: { [WATERMARK_HEADER]: String(timestamp) } });
     if (batch.length >= 5000) await flush();
   }
   if (batch.length > 0) await flush();
@@ -63,11 +65,26 @@ async function fillTopic(brokers: string[], topic: string, count: number, poison
 /** Kafka's ConsumerPerformance over the same topic: its fetch rate (records/s, group join excluded). */
 async function measureReference(broker: KafkaBroker, workDir: string, topic: string, records: number): Promise<number> {
   const out = await runKafkaTool(workDir, 'org.apache.kafka.tools.ConsumerPerformance', [
-    '--bootstrap-server', broker.bootstrap, '--topic', topic, '--messages', String(records), '--group', `perf-${randomUUID().slice(0, 8)}`, '--timeout', '60000',
+    '--bootstrap-server',
+    broker.bootstrap,
+    '--topic',
+    topic,
+    '--messages',
+    String(records),
+    '--group',
+    `perf-${randomUUID().slice(0, 8)}`,
+    '--timeout',
+    '60000',
   ]);
   const lines = out.trim().split('\n');
-  const header = lines.find((l) => l.includes('nMsg.sec'))!.split(',').map((s) => s.trim());
-  const values = lines.at(-1)!.split(',').map((s) => s.trim());
+  const header = lines
+    .find((l) => l.includes('nMsg.sec'))!
+    .split(',')
+    .map((s) => s.trim());
+  const values = lines
+    .at(-1)!
+    .split(',')
+    .map((s) => s.trim());
   const column = header.indexOf('fetch.nMsg.sec');
   if (column < 0 || values[column] === undefined) throw new Error(`cannot read ConsumerPerformance output:\n${out}`);
   return Number(values[column]);
@@ -88,7 +105,8 @@ async function measureConsumer(broker: KafkaBroker, topic: string, records: numb
     LOG_LEVEL: 'info',
   });
   const scrape = async () => (await fetch(`http://127.0.0.1:${await consumer.port()}/metrics`)).text();
-  const consumed = (text: string) => ['trade', 'watermark', 'invalid'].reduce((sum, kind) => sum + sample(text, `tickerflow_consumer_records_consumed_total{kind="${kind}"}`), 0);
+  const consumed = (text: string) =>
+    ['trade', 'watermark', 'invalid'].reduce((sum, kind) => sum + sample(text, `tickerflow_consumer_records_consumed_total{kind="${kind}"}`), 0);
   try {
     // The clock starts at the first committed transaction (group join excluded, as for the reference).
     let first: { at: number; count: number; cpu: number } | undefined;
@@ -100,7 +118,8 @@ async function measureConsumer(broker: KafkaBroker, topic: string, records: numb
         const seconds = (Date.now() - first!.at) / 1000;
         return {
           perSec: (count - first!.count) / seconds,
-          candles: sample(text, 'tickerflow_consumer_candles_emitted_total{interval="1m"}') + sample(text, 'tickerflow_consumer_candles_emitted_total{interval="5m"}'),
+          candles:
+            sample(text, 'tickerflow_consumer_candles_emitted_total{interval="1m"}') + sample(text, 'tickerflow_consumer_candles_emitted_total{interval="5m"}'),
           transactions: sample(text, 'tickerflow_consumer_transactions_total{result="committed"}'),
           cpuPer1000: ((cpuSeconds(consumer.pid) - first!.cpu) / (count - first!.count)) * 1000,
           peakRssMiB: peakRssBytes(consumer.pid) / 1024 / 1024,
@@ -121,7 +140,11 @@ const range = (xs: readonly number[]): [number, number] => [Math.min(...xs), Mat
  * each consumer run with a fresh group over the same filled topics; medians
  * are reported, so one noisy run on a shared machine does not decide.
  */
-export async function benchConsumer(broker: KafkaBroker, workDir: string, opts: { records: number; poisonShare: number; runs: number }): Promise<ConsumerBenchResult> {
+export async function benchConsumer(
+  broker: KafkaBroker,
+  workDir: string,
+  opts: { records: number; poisonShare: number; runs: number },
+): Promise<ConsumerBenchResult> {
   const [topic, poisonTopic] = [`bench.trades.${randomUUID().slice(0, 8)}`, `bench.poison.${randomUUID().slice(0, 8)}`];
   await createTopic([broker.bootstrap], topic, PARTITIONS);
   await createTopic([broker.bootstrap], poisonTopic, PARTITIONS);
@@ -135,7 +158,9 @@ export async function benchConsumer(broker: KafkaBroker, workDir: string, opts: 
     reference.push(await measureReference(broker, join(workDir, 'tools'), topic, records));
     clean.push(await measureConsumer(broker, topic, records));
     poisoned.push((await measureConsumer(broker, poisonTopic, poisonRecords)).perSec);
-    process.stderr.write(`[bench]   run ${run}: ConsumerPerformance ${Math.round(reference.at(-1)!)}/s, consumer ${Math.round(clean.at(-1)!.perSec)}/s, with poison ${Math.round(poisoned.at(-1)!)}/s\n`);
+    process.stderr.write(
+      `[bench]   run ${run}: ConsumerPerformance ${Math.round(reference.at(-1)!)}/s, consumer ${Math.round(clean.at(-1)!.perSec)}/s, with poison ${Math.round(poisoned.at(-1)!)}/s\n`,
+    );
   }
   const perSec = clean.map((c) => c.perSec);
   const m = clean.find((c) => c.perSec === median(perSec))!;

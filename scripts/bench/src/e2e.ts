@@ -139,7 +139,8 @@ export async function benchE2e(broker: KafkaBroker, opts: E2eBenchOptions = {}):
       rate,
       windowMs,
       simSentPerSec: (sample(s1.sim, 'finnhub_sim_trades_sent') - sample(s0.sim, 'finnhub_sim_trades_sent')) / seconds,
-      producerAckedPerSec: (sample(s1.producer, 'tickerflow_producer_trades_produced_total') - sample(s0.producer, 'tickerflow_producer_trades_produced_total')) / seconds,
+      producerAckedPerSec:
+        (sample(s1.producer, 'tickerflow_producer_trades_produced_total') - sample(s0.producer, 'tickerflow_producer_trades_produced_total')) / seconds,
       dashboardRecordsPerSec: records / seconds,
       events: latencies.length,
       eventsPerSec: latencies.length / seconds,

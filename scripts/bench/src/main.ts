@@ -56,7 +56,9 @@ async function main() {
   const workDir = join(repoRoot, '.harness', 'bench');
   mkdirSync(workDir, { recursive: true });
   const broker = await startKafka(workDir);
-  const sections: string[] = [`Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, Kafka single-node KRaft on loopback.`];
+  const sections: string[] = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, Kafka single-node KRaft on loopback.`,
+  ];
   const results: Record<string, unknown> = {};
   try {
     if (want('producer')) {

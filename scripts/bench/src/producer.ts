@@ -122,8 +122,18 @@ async function measureReference(broker: KafkaBroker, workDir: string, recordByte
   const topic = `bench.reference.${randomUUID().slice(0, 8)}`;
   await createTopic([broker.bootstrap], topic, 3);
   const out = await runKafkaTool(workDir, 'org.apache.kafka.tools.ProducerPerformance', [
-    '--topic', topic, '--num-records', '3000000', '--record-size', String(recordBytes), '--throughput', '-1',
-    '--producer-props', `bootstrap.servers=${broker.bootstrap}`, 'acks=all', 'enable.idempotence=true',
+    '--topic',
+    topic,
+    '--num-records',
+    '3000000',
+    '--record-size',
+    String(recordBytes),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${broker.bootstrap}`,
+    'acks=all',
+    'enable.idempotence=true',
   ]);
   const last = out.trim().split('\n').at(-1)!;
   const match = /([\d.]+) records\/sec/.exec(last);

@@ -28,7 +28,9 @@ async function main() {
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopAll());
   const stopAll = async () => {
-    const exited = children.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => c.once('exit', () => resolve()))));
+    const exited = children.map((c) =>
+      c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => c.once('exit', () => resolve())),
+    );
     for (const c of [...children].reverse()) c.kill('SIGTERM');
     await Promise.race([Promise.all(exited), sleep(15_000)]);
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -44,7 +46,11 @@ async function main() {
   const sim = await startSimProcess(['--port', '0', '--token', token, '--rate', process.env.DEMO_RATE ?? '200']);
   children.push(sim.child);
   const simUrl = sim.url;
-  const ports = { dashboard: process.env.DASHBOARD_PORT ?? '8080', producer: process.env.PRODUCER_PORT ?? '8081', consumer: process.env.CONSUMER_PORT ?? '8082' };
+  const ports = {
+    dashboard: process.env.DASHBOARD_PORT ?? '8080',
+    producer: process.env.PRODUCER_PORT ?? '8081',
+    consumer: process.env.CONSUMER_PORT ?? '8082',
+  };
   const service = (name: string, port: string, env: Record<string, string>) => {
     const child = spawn(process.execPath, [bin(name)], {
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -41,7 +41,14 @@ export async function readTopic(brokers: string[], topic: string, opts: { readUn
           const end = ends.get(batch.partition) ?? 0n;
           for (const m of batch.messages) {
             if (BigInt(m.offset) < end) {
-              records.push({ key: m.key, value: m.value, partition: batch.partition, offset: m.offset, headers: m.headers ?? {}, timestamp: Number(m.timestamp) });
+              records.push({
+                key: m.key,
+                value: m.value,
+                partition: batch.partition,
+                offset: m.offset,
+                headers: m.headers ?? {},
+                timestamp: Number(m.timestamp),
+              });
             }
           }
           // The batch's last offset counts transaction markers too, which read_committed readers never see as records.
@@ -60,7 +67,10 @@ export async function createTopic(brokers: string[], topic: string, partitions =
   const admin = new Kafka({ clientId: 'test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }

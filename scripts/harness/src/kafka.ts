@@ -73,7 +73,12 @@ export async function startKafka(workDir: string, opts: { heap?: string; propert
     ...opts.properties,
   };
   const propsFile = join(dir, 'server.properties');
-  writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    propsFile,
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   writeFileSync(join(dir, 'log4j2.properties'), LOG4J);
 
   // KRaft needs a formatted log dir; a Kafka cluster id is 16 random bytes, base64url.

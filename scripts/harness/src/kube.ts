@@ -140,11 +140,25 @@ async function makePki(dir: string): Promise<void> {
   const leaf = async (name: string, subject: string, ext: string) => {
     writeFileSync(join(dir, `${name}.ext`), ext);
     await openssl('req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '7', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '7',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
   };
-  await leaf('apiserver', '/CN=kube-apiserver',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  await leaf('apiserver', '/CN=kube-apiserver', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await leaf('admin', '/O=system:masters/CN=tickerflow-admin', 'extendedKeyUsage=clientAuth\n');
   await openssl('genrsa', '-out', 'sa.key', '2048');
   await openssl('rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');

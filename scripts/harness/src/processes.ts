@@ -95,12 +95,7 @@ export async function freePort(): Promise<number> {
  * Polls `probe` until it resolves true. Fails early when the process exits,
  * quoting the end of its log so the reason is visible in the test output.
  */
-export async function waitUntil(
-  proc: ManagedProcess,
-  what: string,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
+export async function waitUntil(proc: ManagedProcess, what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   let ended = false;
   void proc.exited.then(() => {
     ended = true;

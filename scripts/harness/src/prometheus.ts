@@ -46,12 +46,7 @@ export async function startPrometheus(workDir: string, scrape: ScrapeTarget[], r
   const proc = startProcess({
     name: 'prometheus',
     command: binaries.prometheus,
-    args: [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
+    args: [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
     logFile: join(dir, 'prometheus.log'),
   });
   const url = `http://127.0.0.1:${port}`;

@@ -19,7 +19,11 @@ export async function startSchemaRegistry(workDir: string, opts: { user?: { name
   const dir = mkdtempSync(join(workDir, 'registry-'));
   const [port, managementPort] = [await freePort(), await freePort()];
   const auth = opts.user
-    ? ['-Dquarkus.http.auth.basic=true', '-Dquarkus.security.users.embedded.plain-text=true', `-Dquarkus.security.users.embedded.users.${opts.user.name}=${opts.user.password}`]
+    ? [
+        '-Dquarkus.http.auth.basic=true',
+        '-Dquarkus.security.users.embedded.plain-text=true',
+        `-Dquarkus.security.users.embedded.users.${opts.user.name}=${opts.user.password}`,
+      ]
     : [];
   const proc = startProcess({
     name: 'schema-registry',
@@ -38,6 +42,11 @@ export async function startSchemaRegistry(workDir: string, opts: { user?: { name
     cwd: dir,
     logFile: join(dir, 'registry.log'),
   });
-  await waitUntil(proc, 'the schema registry to answer', async () => (await fetch(`http://127.0.0.1:${managementPort}/health/ready`).catch(() => undefined))?.ok === true, 120_000);
+  await waitUntil(
+    proc,
+    'the schema registry to answer',
+    async () => (await fetch(`http://127.0.0.1:${managementPort}/health/ready`).catch(() => undefined))?.ok === true,
+    120_000,
+  );
   return { url: `http://127.0.0.1:${port}/apis/ccompat/v7`, process: proc, stop: () => proc.stop(10_000) };
 }

@@ -36,9 +36,7 @@ async function main(): Promise<number> {
     if (c.status === 'fulfilled') kube = c.value;
     if (k.status === 'rejected') throw k.reason;
     if (c.status === 'rejected') throw c.reason;
-    process.stderr.write(
-      `[harness] Kafka ${kafka!.bootstrap}, kube-apiserver ${kube!.server} up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-    );
+    process.stderr.write(`[harness] Kafka ${kafka!.bootstrap}, kube-apiserver ${kube!.server} up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return await runNodeTest(files, {
       ...process.env,
       KAFKA_BROKERS: kafka!.bootstrap,

@@ -62,7 +62,10 @@ export function startService(bin: string, env: Record<string, string>, opts: { i
 /** Starts finnhub-sim from its bin as a separate process and resolves with its WebSocket URL (its first stdout line). */
 export async function startSimProcess(args: string[]): Promise<{ url: string; httpUrl: string; child: ChildProcess; stop(): Promise<void> }> {
   // Its own process group: a Ctrl-C reaches the parent, which stops it.
-  const child = spawn(process.execPath, [join(repoRoot, 'node_modules', '.bin', 'finnhub-sim'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn(process.execPath, [join(repoRoot, 'node_modules', '.bin', 'finnhub-sim'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -31,7 +31,11 @@ describe('kubectl and helm against the harness kube-apiserver', () => {
 
     await kubectl('create', 'namespace', ns);
     const { stdout } = await kubectl('apply', '--server-side', '-n', ns, '-f', join(fixtures, 'upstream-samples.yaml'), '-o', 'name');
-    const created = stdout.trim().split('\n').map((line) => line.split('/')[0]).sort();
+    const created = stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('/')[0])
+      .sort();
     assert.deepEqual(created, [
       'kafka.kafka.strimzi.io',
       'kafkanodepool.kafka.strimzi.io',
@@ -70,7 +74,10 @@ describe('kubectl and helm against the harness kube-apiserver', () => {
     assert.equal(cm.data.greeting, 'hi there');
     assert.equal(cm.data.kubeVersion, versions.kubernetes);
     const list = JSON.parse((await helm('list', '-n', ns, '-o', 'json')).stdout) as { name: string; status: string }[];
-    assert.deepEqual(list.map((r) => [r.name, r.status]), [['hello', 'deployed']]);
+    assert.deepEqual(
+      list.map((r) => [r.name, r.status]),
+      [['hello', 'deployed']],
+    );
     await helm('uninstall', 'hello', '-n', ns, '--wait');
     await assert.rejects(kubectl('get', 'configmap', 'hello-greeting', '-n', ns), /NotFound/);
   });

@@ -47,7 +47,10 @@ describe('kafkajs against the harness Kafka 4.x broker', () => {
     await producer.disconnect();
     assert.ok(results.every((r) => r.errorCode === 0));
     const offsets = await admin.fetchTopicOffsets(input);
-    assert.equal(offsets.reduce((n, p) => n + Number(p.high), 0), 30);
+    assert.equal(
+      offsets.reduce((n, p) => n + Number(p.high), 0),
+      30,
+    );
   });
 
   it('commits a transaction with sendOffsets and hides an aborted one from read_committed readers', async () => {

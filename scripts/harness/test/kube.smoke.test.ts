@@ -71,9 +71,7 @@ describe('@kubernetes/client-node against the harness kube-apiserver', () => {
 
   it('receives a created custom resource through an informer', async () => {
     const path = `/apis/${group}/v1/namespaces/${ns}/widgets`;
-    informer = k8s.makeInformer<Widget>(kc, path, () =>
-      custom.listNamespacedCustomObject({ group, version: 'v1', namespace: ns, plural: 'widgets' }),
-    );
+    informer = k8s.makeInformer<Widget>(kc, path, () => custom.listNamespacedCustomObject({ group, version: 'v1', namespace: ns, plural: 'widgets' }));
     informer.on('add', (obj) => events.push({ verb: 'add', obj }));
     informer.on('update', (obj) => events.push({ verb: 'update', obj }));
     // An informer stops on error (a new CRD answers 429 while its watch cache
@@ -83,7 +81,10 @@ describe('@kubernetes/client-node against the harness kube-apiserver', () => {
     });
     await informer.start();
     await custom.createNamespacedCustomObject({
-      group, version: 'v1', namespace: ns, plural: 'widgets',
+      group,
+      version: 'v1',
+      namespace: ns,
+      plural: 'widgets',
       body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1 } },
     });
     await eventually(async () => events.some((e) => e.verb === 'add' && e.obj.metadata?.name === 'w1'));
@@ -92,7 +93,10 @@ describe('@kubernetes/client-node against the harness kube-apiserver', () => {
   it('rejects a resource that violates the CRD schema', async () => {
     await assert.rejects(
       custom.createNamespacedCustomObject({
-        group, version: 'v1', namespace: ns, plural: 'widgets',
+        group,
+        version: 'v1',
+        namespace: ns,
+        plural: 'widgets',
         body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'bad' }, spec: { size: 0 } },
       }),
       (err: k8s.ApiException<unknown>) => err.code === 422,
@@ -103,7 +107,11 @@ describe('@kubernetes/client-node against the harness kube-apiserver', () => {
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const applied = await objects.patch<Widget>(
       { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1', namespace: ns }, spec: { size: 1, color: 'green' } },
-      undefined, undefined, 'tickerflow-smoke', true, k8s.PatchStrategy.ServerSideApply,
+      undefined,
+      undefined,
+      'tickerflow-smoke',
+      true,
+      k8s.PatchStrategy.ServerSideApply,
     );
     assert.equal(applied.spec.color, 'green');
     assert.ok(applied.metadata?.managedFields?.some((f) => f.manager === 'tickerflow-smoke' && f.operation === 'Apply'));
@@ -118,7 +126,8 @@ describe('@kubernetes/client-node against the harness kube-apiserver', () => {
       body: { metadata: { name: 'leader' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: now(), renewTime: now() } },
     });
     const renewed = await coord.replaceNamespacedLease({
-      name: 'leader', namespace: ns,
+      name: 'leader',
+      namespace: ns,
       body: { ...lease, spec: { ...lease.spec, renewTime: now() } },
     });
     assert.notEqual(renewed.metadata?.resourceVersion, lease.metadata?.resourceVersion);
@@ -131,7 +140,9 @@ describe('@kubernetes/client-node against the harness kube-apiserver', () => {
   it('issues ServiceAccount tokens (TokenRequest) that RBAC authorizes', async () => {
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'reader' } } });
     const token = await core.createNamespacedServiceAccountToken({
-      name: 'reader', namespace: ns, body: { spec: { audiences: [], expirationSeconds: 3600 } },
+      name: 'reader',
+      namespace: ns,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
     });
     const saConfig = new k8s.KubeConfig();
     saConfig.loadFromFile(writeTokenKubeconfig(kubeconfigPath(), join(harnessDir(), `sa-${ns}.kubeconfig`), token.status!.token!));

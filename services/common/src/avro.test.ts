@@ -22,7 +22,19 @@ describe('Avro decoding of untrusted bytes', () => {
         }),
         (t) => {
           checkAvroBounds(tradeType, tradeType.toBuffer(t));
-          const c = { symbol: t.symbol, interval: '1m', windowStart: t.receivedAt, windowEnd: t.receivedAt, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.volume, vwap: t.price, tradeCount: t.conditions.length };
+          const c = {
+            symbol: t.symbol,
+            interval: '1m',
+            windowStart: t.receivedAt,
+            windowEnd: t.receivedAt,
+            open: t.price,
+            high: t.price,
+            low: t.price,
+            close: t.price,
+            volume: t.volume,
+            vwap: t.price,
+            tradeCount: t.conditions.length,
+          };
           checkAvroBounds(candleType, candleType.toBuffer(c));
         },
       ),
@@ -34,7 +46,10 @@ describe('Avro decoding of untrusted bytes', () => {
     // symbol "X", price, volume, timestamp 1, then conditions: a block of 10⁹ items and nothing after.
     const body = Buffer.concat([Buffer.from([2, 0x58]), Buffer.alloc(16), Buffer.from([2]), Buffer.from([0x80, 0xa8, 0xd6, 0xb9, 0x07])]);
     const started = process.memoryUsage().heapUsed;
-    assert.throws(() => codec.decode(Buffer.concat([header, body])), (err: Error) => err instanceof AvroDecodeError && err.reason === 'bad-body' && /block count/.test(err.message));
+    assert.throws(
+      () => codec.decode(Buffer.concat([header, body])),
+      (err: Error) => err instanceof AvroDecodeError && err.reason === 'bad-body' && /block count/.test(err.message),
+    );
     assert.ok(process.memoryUsage().heapUsed - started < 50 * 2 ** 20);
   });
 
@@ -42,7 +57,10 @@ describe('Avro decoding of untrusted bytes', () => {
     const good = codec.encode({ symbol: 'AAPL', price: 1, volume: 2, timestamp: 3, conditions: ['1'], receivedAt: 4 });
     fc.assert(
       fc.property(fc.integer({ min: 10, max: good.length - 1 }), (cut) => {
-        assert.throws(() => codec.decode(good.subarray(0, cut)), (err: Error) => err instanceof AvroDecodeError && err.reason === 'bad-body');
+        assert.throws(
+          () => codec.decode(good.subarray(0, cut)),
+          (err: Error) => err instanceof AvroDecodeError && err.reason === 'bad-body',
+        );
       }),
     );
     assert.throws(() => codec.decode(Buffer.concat([good, Buffer.from([0])])), /bytes left over/);

@@ -31,7 +31,10 @@ export function canonicalForm(type: avro.Type): string {
 
 export class AvroDecodeError extends Error {
   override readonly name = 'AvroDecodeError';
-  constructor(message: string, readonly reason: 'bad-magic' | 'unknown-fingerprint' | 'bad-body' | 'unknown-schema-id') {
+  constructor(
+    message: string,
+    readonly reason: 'bad-magic' | 'unknown-fingerprint' | 'bad-body' | 'unknown-schema-id',
+  ) {
     super(message);
   }
 }
@@ -66,7 +69,14 @@ export function checkAvroBounds(type: avro.Type, bytes: Uint8Array): void {
     pos += length;
   };
   const walk = (t: avro.Type): void => {
-    const typed = t as avro.Type & { fields?: { type: avro.Type }[]; itemsType?: avro.Type; valuesType?: avro.Type; types?: avro.Type[]; size?: number; underlyingType?: avro.Type };
+    const typed = t as avro.Type & {
+      fields?: { type: avro.Type }[];
+      itemsType?: avro.Type;
+      valuesType?: avro.Type;
+      types?: avro.Type[];
+      size?: number;
+      underlyingType?: avro.Type;
+    };
     switch (t.typeName) {
       case 'null':
         return;
@@ -176,4 +186,3 @@ export function confluentCodec<T>(type: avro.Type, schemaId: number): Codec<T> {
     },
   };
 }
-

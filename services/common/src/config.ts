@@ -33,8 +33,7 @@ export const env = {
   optionalString: () => z.string().min(1, 'must not be empty').optional(),
   int: (fallback: number, min = 0) =>
     z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be at least ${min}`).default(fallback),
-  number: (fallback: number, min = 0) =>
-    z.coerce.number({ error: 'must be a number' }).min(min, `must be at least ${min}`).default(fallback),
+  number: (fallback: number, min = 0) => z.coerce.number({ error: 'must be a number' }).min(min, `must be at least ${min}`).default(fallback),
   bool: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -43,7 +42,10 @@ export const env = {
   list: (fallback?: string) =>
     (fallback === undefined ? z.string({ error: 'is required' }).min(1, 'is required') : z.string().min(1).default(fallback)).transform((v) =>
       // For host lists, not symbols: entries are trimmed.
-      v.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
     ),
   /** A duration such as `500ms`, `5s`, `1m`, `6h` (a bare number is milliseconds), as milliseconds. */
   duration: (fallback: string) =>
@@ -65,7 +67,12 @@ export const env = {
       .default(fallback)
       .transform((text, ctx) => {
         try {
-          return parseIntervals(text.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+          return parseIntervals(
+            text
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s.length > 0),
+          );
         } catch (err) {
           ctx.addIssue({ code: 'custom', message: (err as Error).message });
           return z.NEVER;

@@ -55,21 +55,23 @@ export function createKafka(cfg: KafkaEnv, clientId: string, logger: Logger, now
     clientId: cfg.KAFKA_CLIENT_ID ?? clientId,
     brokers: cfg.KAFKA_BROKERS,
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log }) => {
-      const { message, ...extra } = log;
-      const error = extra.error as unknown;
-      const target = kafkajsLogLevel(level, message);
-      if (target === 'debug') return kafkaLogger.debug({ namespace: log.namespace, error }, message);
-      const key = `${message}\u0000${String(error)}`;
-      const seen = repeats.get(key);
-      if (seen && now() - seen.at < REPEAT_WINDOW_MS) {
-        seen.count++;
-        return;
-      }
-      repeats.set(key, { at: now(), count: 0 });
-      if (repeats.size > 1000) repeats.clear();
-      kafkaLogger[target]({ namespace: log.namespace, error, ...(seen && seen.count > 0 && { repeatedMeanwhile: seen.count }) }, message);
-    },
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        const error = extra.error as unknown;
+        const target = kafkajsLogLevel(level, message);
+        if (target === 'debug') return kafkaLogger.debug({ namespace: log.namespace, error }, message);
+        const key = `${message}\u0000${String(error)}`;
+        const seen = repeats.get(key);
+        if (seen && now() - seen.at < REPEAT_WINDOW_MS) {
+          seen.count++;
+          return;
+        }
+        repeats.set(key, { at: now(), count: 0 });
+        if (repeats.size > 1000) repeats.clear();
+        kafkaLogger[target]({ namespace: log.namespace, error, ...(seen && seen.count > 0 && { repeatedMeanwhile: seen.count }) }, message);
+      },
   };
   if (cfg.KAFKA_TLS) {
     config.ssl = {

@@ -31,7 +31,9 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<{ server: 
   app.get('/readyz', (_req, res) => {
     const failing = opts.readiness.filter((c) => !c.ready());
     const reasons = Object.fromEntries(failing.flatMap((c) => (c.reason?.() ? [[c.name, c.reason()]] : [])));
-    res.status(failing.length === 0 ? 200 : 503).json({ ready: failing.length === 0, failing: failing.map((c) => c.name), ...(Object.keys(reasons).length > 0 && { reasons }) });
+    res
+      .status(failing.length === 0 ? 200 : 503)
+      .json({ ready: failing.length === 0, failing: failing.map((c) => c.name), ...(Object.keys(reasons).length > 0 && { reasons }) });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(opts.registry.contentType).send(await opts.registry.metrics());

@@ -24,14 +24,20 @@ describe('retry', () => {
   it('a terminal error, the last attempt or an abort ends it with the error', async () => {
     let calls = 0;
     await assert.rejects(
-      retry(async () => {
-        calls++;
-        throw new TerminalError('refused');
-      }, { initialMs: 1, maxMs: 1 }),
+      retry(
+        async () => {
+          calls++;
+          throw new TerminalError('refused');
+        },
+        { initialMs: 1, maxMs: 1 },
+      ),
       /refused/,
     );
     assert.equal(calls, 1);
-    await assert.rejects(retry(async (n) => Promise.reject(new Error(`attempt ${n}`)), { initialMs: 1, maxMs: 1, attempts: 3 }), /attempt 3/);
+    await assert.rejects(
+      retry(async (n) => Promise.reject(new Error(`attempt ${n}`)), { initialMs: 1, maxMs: 1, attempts: 3 }),
+      /attempt 3/,
+    );
     const abort = new AbortController();
     const pending = retry(async () => Promise.reject(new Error('down')), { initialMs: 10_000, maxMs: 10_000, signal: abort.signal });
     setTimeout(() => abort.abort(), 10);

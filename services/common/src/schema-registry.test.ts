@@ -34,7 +34,10 @@ describe('readerCodec', () => {
   });
 
   it('resolves an evolved writer schema (a field added with a default) to ours', async () => {
-    const evolved = avro.Type.forSchema({ ...(tradeType.schema() as object), fields: [...(tradeType.schema() as { fields: object[] }).fields, { name: 'venue', type: 'string', default: '' }] } as avro.Schema);
+    const evolved = avro.Type.forSchema({
+      ...(tradeType.schema() as object),
+      fields: [...(tradeType.schema() as { fields: object[] }).fields, { name: 'venue', type: 'string', default: '' }],
+    } as avro.Schema);
     const { registry } = fakeRegistry({ 9: evolved });
     const codec = readerCodec<TradeValue>(tradeType, registry);
     const bytes = confluentCodec<TradeValue & { venue: string }>(evolved, 9).encode({ ...trade, venue: 'XNAS' });
@@ -48,7 +51,10 @@ describe('readerCodec', () => {
     const withRegistry = readerCodec<TradeValue>(tradeType, registry);
     await withRegistry.prepare([bytes]);
     for (const codec of [withRegistry, readerCodec<TradeValue>(tradeType, undefined)]) {
-      assert.throws(() => codec.decode(bytes), (err) => err instanceof AvroDecodeError && err.reason === 'unknown-schema-id');
+      assert.throws(
+        () => codec.decode(bytes),
+        (err) => err instanceof AvroDecodeError && err.reason === 'unknown-schema-id',
+      );
     }
   });
 

@@ -20,7 +20,11 @@ export type SchemaRegistryEnv = z.infer<z.ZodObject<typeof schemaRegistryEnvSche
 /** A URL or a credential problem must not echo the URL (it may carry a password) nor a server's body. */
 export class SchemaRegistryError extends Error {
   override readonly name = 'SchemaRegistryError';
-  constructor(message: string, readonly status?: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -49,7 +53,11 @@ export function createSchemaRegistry(cfg: { url: string; username?: string; pass
     } catch (err) {
       throw new SchemaRegistryError(`schema registry unreachable (${what}): ${(err as Error).message}`, undefined, { cause: err });
     }
-    if (res.status === 401 || res.status === 403) throw new SchemaRegistryError(`schema registry refused the credentials (${what}): HTTP ${res.status}; check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD`, res.status);
+    if (res.status === 401 || res.status === 403)
+      throw new SchemaRegistryError(
+        `schema registry refused the credentials (${what}): HTTP ${res.status}; check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD`,
+        res.status,
+      );
     return res;
   }
 
@@ -128,7 +136,9 @@ export function readerCodec<T>(type: avro.Type, registry: SchemaRegistry | undef
       const entry = resolvers.get(id);
       if (!entry) {
         throw new AvroDecodeError(
-          registry ? `schema id ${id} is unknown to the registry or incompatible with ours` : `Confluent wire format (schema id ${id}) but no SCHEMA_REGISTRY_URL is set`,
+          registry
+            ? `schema id ${id} is unknown to the registry or incompatible with ours`
+            : `Confluent wire format (schema id ${id}) but no SCHEMA_REGISTRY_URL is set`,
           'unknown-schema-id',
         );
       }
@@ -145,4 +155,6 @@ export async function topicCodec<T>(type: avro.Type, topic: string, registry: Sc
 
 /** The registry client from the environment, or undefined when none is configured. */
 export const schemaRegistryFrom = (cfg: SchemaRegistryEnv, fetchImpl?: typeof fetch): SchemaRegistry | undefined =>
-  cfg.SCHEMA_REGISTRY_URL ? createSchemaRegistry({ url: cfg.SCHEMA_REGISTRY_URL, username: cfg.SCHEMA_REGISTRY_USERNAME, password: cfg.SCHEMA_REGISTRY_PASSWORD }, fetchImpl) : undefined;
+  cfg.SCHEMA_REGISTRY_URL
+    ? createSchemaRegistry({ url: cfg.SCHEMA_REGISTRY_URL, username: cfg.SCHEMA_REGISTRY_USERNAME, password: cfg.SCHEMA_REGISTRY_PASSWORD }, fetchImpl)
+    : undefined;

@@ -25,10 +25,14 @@ export async function serveApp(
 ): Promise<void> {
   const ops = await startOpsServer({ host: opts.host, port: opts.port, registry: opts.registry, readiness: app.readiness, routes: app.routes });
   opts.logger.info({ port: ops.port, ...opts.context }, `${opts.name} starting`);
-  const fail = onShutdown(opts.logger, async () => {
-    await app.stop();
-    await ops.close();
-  }, opts.shutdownTimeoutMs);
+  const fail = onShutdown(
+    opts.logger,
+    async () => {
+      await app.stop();
+      await ops.close();
+    },
+    opts.shutdownTimeoutMs,
+  );
   await app.start({ fail });
 }
 

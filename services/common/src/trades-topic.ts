@@ -34,7 +34,10 @@ const MAX_VOLUME = 1e15;
 /** A record of the trades topic that cannot be used: it goes to the dead-letter topic. */
 export class InvalidRecordError extends Error {
   override readonly name = 'InvalidRecordError';
-  constructor(message: string, readonly reason: InvalidReason) {
+  constructor(
+    message: string,
+    readonly reason: InvalidReason,
+  ) {
     super(message);
   }
 }
@@ -60,7 +63,8 @@ export function readTradesTopicRecord(
   const watermark = headerText(record.headers?.[WATERMARK_HEADER]);
   if (watermark !== undefined) {
     const time = Number(watermark);
-    if (!/^\d{1,16}$/.test(watermark) || !Number.isSafeInteger(time)) throw new InvalidRecordError(`watermark header is not epoch milliseconds`, 'bad-watermark');
+    if (!/^\d{1,16}$/.test(watermark) || !Number.isSafeInteger(time))
+      throw new InvalidRecordError(`watermark header is not epoch milliseconds`, 'bad-watermark');
     checkAhead(time);
     return { kind: 'watermark', time };
   }
@@ -73,11 +77,15 @@ export function readTradesTopicRecord(
     throw err;
   }
   const problem =
-    trade.symbol.length === 0 ? 'empty symbol'
-    : !Number.isFinite(trade.price) || trade.price <= 0 || trade.price > MAX_PRICE ? 'price is not a positive number below 1e12'
-    : !Number.isFinite(trade.volume) || trade.volume < 0 || trade.volume > MAX_VOLUME ? 'volume is not a non-negative number below 1e15'
-    : !Number.isSafeInteger(trade.timestamp) || trade.timestamp < 0 ? 'timestamp is not epoch milliseconds'
-    : undefined;
+    trade.symbol.length === 0
+      ? 'empty symbol'
+      : !Number.isFinite(trade.price) || trade.price <= 0 || trade.price > MAX_PRICE
+        ? 'price is not a positive number below 1e12'
+        : !Number.isFinite(trade.volume) || trade.volume < 0 || trade.volume > MAX_VOLUME
+          ? 'volume is not a non-negative number below 1e15'
+          : !Number.isSafeInteger(trade.timestamp) || trade.timestamp < 0
+            ? 'timestamp is not epoch milliseconds'
+            : undefined;
   if (problem) throw new InvalidRecordError(`invalid trade: ${problem}`, 'invalid-trade');
   if (record.key && record.key.toString() !== trade.symbol) throw new InvalidRecordError('record key is not the trade symbol', 'key-mismatch');
   checkAhead(trade.timestamp);

@@ -10,7 +10,10 @@ import { createConsumerMetrics } from './metrics.js';
  */
 export async function consumerCodecs(config: ConsumerConfig) {
   const registry = schemaRegistryFrom(config);
-  return { trade: readerCodec<TradeValue>(loadSchema('trade'), registry), candle: await topicCodec<Candle>(loadSchema('candle'), config.CANDLES_TOPIC, registry) };
+  return {
+    trade: readerCodec<TradeValue>(loadSchema('trade'), registry),
+    candle: await topicCodec<Candle>(loadSchema('candle'), config.CANDLES_TOPIC, registry),
+  };
 }
 
 /** Trades topic → candles topic (and dead letters), exactly once. */

@@ -17,14 +17,27 @@ import { chunkBySize, type SizedMessage } from './chunks.js';
 
 type Settings = Pick<
   ConsumerConfig,
-  'TRADES_TOPIC' | 'MAX_EVENT_TIME_AHEAD' | 'CANDLES_TOPIC' | 'DLQ_TOPIC' | 'CONSUMER_GROUP' | 'CANDLE_INTERVALS' | 'ALLOWED_LATENESS' | 'CONSUMER_START' | 'CONSUMER_MAX_BYTES_PER_PARTITION' | 'CONSUMER_PARTITIONS_CONCURRENTLY' | 'CONSUMER_SESSION_TIMEOUT_MS' | 'CONSUMER_SYMBOL_LABELS_MAX'
+  | 'TRADES_TOPIC'
+  | 'MAX_EVENT_TIME_AHEAD'
+  | 'CANDLES_TOPIC'
+  | 'DLQ_TOPIC'
+  | 'CONSUMER_GROUP'
+  | 'CANDLE_INTERVALS'
+  | 'ALLOWED_LATENESS'
+  | 'CONSUMER_START'
+  | 'CONSUMER_MAX_BYTES_PER_PARTITION'
+  | 'CONSUMER_PARTITIONS_CONCURRENTLY'
+  | 'CONSUMER_SESSION_TIMEOUT_MS'
+  | 'CONSUMER_SYMBOL_LABELS_MAX'
 >;
 
 /** kafkajs marks broker errors worth retrying; its own wrappers carry the broker's error as `cause`. */
 export function kafkajsRetriable(err: unknown): boolean {
   let e = err as { retriable?: boolean; cause?: unknown; name?: string } | undefined;
   while (e?.cause) e = e.cause;
-  return e?.retriable === true || e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSRequestTimeoutError';
+  return (
+    e?.retriable === true || e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSRequestTimeoutError'
+  );
 }
 
 /** A request that overlapped the previous transaction's completion: the Java client retries it within the transaction too. */
@@ -100,7 +113,13 @@ export function createCandleConsumer(
   /** Takes a partition over: fence the previous owner, read its checkpoint, seek to the rebuild start. */
   async function acquire(partition: number, firstOffset: number): Promise<Assigned> {
     const takenIn = generation;
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${settings.CONSUMER_GROUP}-${topic}-${partition}`, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 });
+    const producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      transactionalId: `${settings.CONSUMER_GROUP}-${topic}-${partition}`,
+      maxInFlightRequests: 1,
+      idempotent: true,
+      transactionTimeout: 60_000,
+    });
     let checkpoint: Checkpoint;
     try {
       await producer.connect();
@@ -108,7 +127,10 @@ export function createCandleConsumer(
       await (await producer.transaction()).abort();
       const [offsets] = await admin!.fetchOffsets({ groupId: settings.CONSUMER_GROUP, topics: [topic] });
       const committed = offsets?.partitions.find((p) => p.partition === partition);
-      checkpoint = committed && Number(committed.offset) >= 0 ? decodeCheckpoint(Number(committed.offset), committed.metadata) : { offset: firstOffset, replayFrom: firstOffset, watermark: -Infinity };
+      checkpoint =
+        committed && Number(committed.offset) >= 0
+          ? decodeCheckpoint(Number(committed.offset), committed.metadata)
+          : { offset: firstOffset, replayFrom: firstOffset, watermark: -Infinity };
     } catch (err) {
       await producer.disconnect().catch(() => undefined);
       throw err;
@@ -118,13 +140,21 @@ export function createCandleConsumer(
       seeks: 0,
       producer,
       committed: checkpoint.offset,
-      processor: createPartitionProcessor(checkpoint, { intervals: settings.CANDLE_INTERVALS, allowedLatenessMs: settings.ALLOWED_LATENESS, codec: deps.tradeCodec, maxAheadMs: settings.MAX_EVENT_TIME_AHEAD }),
+      processor: createPartitionProcessor(checkpoint, {
+        intervals: settings.CANDLE_INTERVALS,
+        allowedLatenessMs: settings.ALLOWED_LATENESS,
+        codec: deps.tradeCodec,
+        maxAheadMs: settings.MAX_EVENT_TIME_AHEAD,
+      }),
     };
     if (checkpoint.replayFrom !== firstOffset) a.seekingTo = checkpoint.replayFrom;
     if (checkpoint.replayFrom < checkpoint.offset) metrics.rebuilds.inc();
     assigned.set(partition, a);
     metrics.assignedPartitions.set(assigned.size);
-    logger.info({ partition, checkpoint: { ...checkpoint, watermark: Number.isFinite(checkpoint.watermark) ? checkpoint.watermark : null } }, 'partition acquired');
+    logger.info(
+      { partition, checkpoint: { ...checkpoint, watermark: Number.isFinite(checkpoint.watermark) ? checkpoint.watermark : null } },
+      'partition acquired',
+    );
     return a;
   }
 
@@ -141,7 +171,12 @@ export function createCandleConsumer(
         () =>
           tx.sendOffsets({
             consumerGroupId: settings.CONSUMER_GROUP,
-            topics: [{ topic, partitions: [{ partition, offset: String(checkpoint.offset), metadata: encodeCheckpoint(checkpoint) } as { partition: number; offset: string }] }],
+            topics: [
+              {
+                topic,
+                partitions: [{ partition, offset: String(checkpoint.offset), metadata: encodeCheckpoint(checkpoint) } as { partition: number; offset: string }],
+              },
+            ],
           }),
         { initialMs: 20, maxMs: 1000, attempts: 20, retriable: concurrentTransactions },
       );
@@ -290,7 +325,12 @@ export function createCandleConsumer(
       });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: settings.CONSUMER_START === 'earliest' });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: settings.CONSUMER_PARTITIONS_CONCURRENTLY, eachBatch });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: settings.CONSUMER_PARTITIONS_CONCURRENTLY,
+        eachBatch,
+      });
     },
 
     /** Finishes the batch in hand, leaves the group, closes the producers. */
@@ -305,7 +345,10 @@ export function createCandleConsumer(
 /** A topic's max.message.bytes, or `fallback` when it cannot be read (the topic is missing: the transaction will say so). */
 async function topicMaxMessageBytes(admin: Admin, topic: string, fallback: number): Promise<number> {
   try {
-    const { resources } = await admin.describeConfigs({ resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['max.message.bytes'] }], includeSynonyms: false });
+    const { resources } = await admin.describeConfigs({
+      resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['max.message.bytes'] }],
+      includeSynonyms: false,
+    });
     const value = Number(resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
     return Number.isFinite(value) && value > 0 ? value : fallback;
   } catch {

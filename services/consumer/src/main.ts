@@ -5,7 +5,11 @@ import { readConsumerConfig } from './config.js';
 /** Composition root: read config, build the parts, start, wait for signals. */
 async function main() {
   const config = readConsumerConfig(process.env);
-  const logger = createLogger({ service: 'tickerflow-consumer', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD] });
+  const logger = createLogger({
+    service: 'tickerflow-consumer',
+    level: config.LOG_LEVEL,
+    secrets: [config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD],
+  });
   logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createConsumerApp(config, { registry, logger, codecs: await consumerCodecs(config) });

@@ -11,14 +11,31 @@ const trade = (offset: number, timestamp: number, price = 10): InputRecord => ({
   key: Buffer.from('X'),
   value: codec.encode({ symbol: 'X', price, volume: 1, timestamp, conditions: [], receivedAt: timestamp }),
 });
-const watermark = (offset: number, time: number): InputRecord => ({ offset, key: null, value: null, headers: { [WATERMARK_HEADER]: Buffer.from(String(time)) } });
+const watermark = (offset: number, time: number): InputRecord => ({
+  offset,
+  key: null,
+  value: null,
+  headers: { [WATERMARK_HEADER]: Buffer.from(String(time)) },
+});
 
 describe('partition processor', () => {
   it('emits candles and dead letters, and checkpoints where a rebuild must start', () => {
     const p = createPartitionProcessor({ offset: 0, replayFrom: 0, watermark: -Infinity }, opts);
-    const out = p.process([trade(0, T), trade(1, T + 500), { offset: 2, key: Buffer.from('X'), value: Buffer.from('junk') }, trade(3, T + 1200), watermark(4, T + 1500)]);
-    assert.deepEqual(out.candles.map((c) => [c.windowStart, c.tradeCount]), [[T, 2]]);
-    assert.deepEqual(out.deadLetters.map((d) => [d.record.offset, d.error.reason]), [[2, 'bad-magic']]);
+    const out = p.process([
+      trade(0, T),
+      trade(1, T + 500),
+      { offset: 2, key: Buffer.from('X'), value: Buffer.from('junk') },
+      trade(3, T + 1200),
+      watermark(4, T + 1500),
+    ]);
+    assert.deepEqual(
+      out.candles.map((c) => [c.windowStart, c.tradeCount]),
+      [[T, 2]],
+    );
+    assert.deepEqual(
+      out.deadLetters.map((d) => [d.record.offset, d.error.reason]),
+      [[2, 'bad-magic']],
+    );
     assert.equal(out.trades, 3);
     assert.equal(out.watermarks, 1);
     assert.deepEqual(out.checkpoint, { offset: 5, replayFrom: 3, watermark: T + 1500 });
@@ -42,6 +59,10 @@ describe('partition processor', () => {
   it('treats metadata it did not write as no state', () => {
     assert.deepEqual(decodeCheckpoint(42, ''), { offset: 42, replayFrom: 42, watermark: -Infinity });
     assert.deepEqual(decodeCheckpoint(42, '{"v":1,"replayFrom":50,"watermark":1}'), { offset: 42, replayFrom: 42, watermark: -Infinity });
-    assert.deepEqual(decodeCheckpoint(42, encodeCheckpoint({ offset: 42, replayFrom: 40, watermark: -Infinity })), { offset: 42, replayFrom: 40, watermark: -Infinity });
+    assert.deepEqual(decodeCheckpoint(42, encodeCheckpoint({ offset: 42, replayFrom: 40, watermark: -Infinity })), {
+      offset: 42,
+      replayFrom: 40,
+      watermark: -Infinity,
+    });
   });
 });

@@ -1,12 +1,4 @@
-import {
-  createCandleAggregator,
-  InvalidRecordError,
-  readTradesTopicRecord,
-  type Candle,
-  type Codec,
-  type Interval,
-  type TradeValue,
-} from '@tickerflow/common';
+import { createCandleAggregator, InvalidRecordError, readTradesTopicRecord, type Candle, type Codec, type Interval, type TradeValue } from '@tickerflow/common';
 
 /** A record of the trades topic as the processor needs it (offsets as numbers). */
 export interface InputRecord {

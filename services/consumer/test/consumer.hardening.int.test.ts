@@ -15,7 +15,11 @@ function consumer(brokers: string[], topics: Topics, env: Record<string, string>
   return c;
 }
 
-async function produce(brokers: string[], topic: string, messages: { key: string | null; value: Buffer | null; partition: number; headers?: Record<string, string> }[]) {
+async function produce(
+  brokers: string[],
+  topic: string,
+  messages: { key: string | null; value: Buffer | null; partition: number; headers?: Record<string, string> }[],
+) {
   const producer = new Kafka({ clientId: 'hardening-writer', brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true });
   await producer.connect();
   for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, messages: messages.slice(i, i + 1000) });
@@ -34,13 +38,21 @@ describe('consumer hardening against the real Kafka', () => {
     const topics = await newTopics(brokers, 1);
     // 20,000 records of 300 random bytes (after an FF, so none looks like either Avro framing): 6 MB in one partition, 4 MiB per fetch, 1 MiB per record batch at the broker.
     const count = 20_000;
-    await produce(brokers, topics.trades, Array.from({ length: count }, (_, i) => ({ key: `K${i % 50}`, value: Buffer.concat([Buffer.from([0xff]), randomBytes(299)]), partition: 0 })));
+    await produce(
+      brokers,
+      topics.trades,
+      Array.from({ length: count }, (_, i) => ({ key: `K${i % 50}`, value: Buffer.concat([Buffer.from([0xff]), randomBytes(299)]), partition: 0 })),
+    );
     const c = consumer(brokers, topics);
     await caughtUp(brokers, topics, 180_000);
     const dead = await readTopic(brokers, topics.dlq);
     const offsets = dead.map((r) => Number(r.headers[DLQ_HEADERS.sourceOffset]!.toString())).sort((a, b) => a - b);
     assert.equal(offsets.length, count, 'every record dead-lettered');
-    assert.deepEqual(offsets, Array.from({ length: count }, (_, i) => i), 'each exactly once');
+    assert.deepEqual(
+      offsets,
+      Array.from({ length: count }, (_, i) => i),
+      'each exactly once',
+    );
     assert.equal(await metric(c, 'tickerflow_consumer_dlq_records_total{reason="bad-magic"}'), count);
     await eventually(async () => (await metric(c, `tickerflow_consumer_lag_records{topic="${topics.trades}",partition="0"}`)) === 0, 30_000, 'lag zero');
   });
@@ -77,7 +89,11 @@ describe('consumer hardening against the real Kafka', () => {
         brokers,
         topics.trades,
         [0, 1, 2].flatMap((partition) => [
-          ...Array.from({ length: 100 }, (_, i) => ({ key: `P${partition}`, value: tradeCodec.encode({ symbol: `P${partition}`, price: 1 + i, volume: 1, timestamp: T + i * 50, conditions: [], receivedAt: T }), partition })),
+          ...Array.from({ length: 100 }, (_, i) => ({
+            key: `P${partition}`,
+            value: tradeCodec.encode({ symbol: `P${partition}`, price: 1 + i, volume: 1, timestamp: T + i * 50, conditions: [], receivedAt: T }),
+            partition,
+          })),
           { key: null, value: null, partition, headers: { [WATERMARK_HEADER]: String(T + 30_000) } },
         ]),
       );
@@ -98,7 +114,13 @@ describe('consumer hardening against the real Kafka', () => {
     try {
       const brokers = [broker.bootstrap];
       const topics = await newTopics(brokers, 1);
-      await produce(brokers, topics.trades, [{ key: 'AAPL', value: tradeCodec.encode({ symbol: 'AAPL', price: 1, volume: 1, timestamp: Date.now(), conditions: [], receivedAt: Date.now() }), partition: 0 }]);
+      await produce(brokers, topics.trades, [
+        {
+          key: 'AAPL',
+          value: tradeCodec.encode({ symbol: 'AAPL', price: 1, volume: 1, timestamp: Date.now(), conditions: [], receivedAt: Date.now() }),
+          partition: 0,
+        },
+      ]);
       const c = consumer(brokers, topics);
       const code = await c.exited;
       assert.equal(code, 1);

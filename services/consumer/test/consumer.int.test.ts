@@ -23,7 +23,7 @@ function consumer(topics: Topics, env: Record<string, string> = {}) {
 
 /** A small deterministic PRNG, so a failing run's kill points can be read from its log. */
 function random(seed: number) {
-  return () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  return () => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 }
 
 describe('consumer against the real Kafka', () => {
@@ -91,7 +91,14 @@ describe('consumer against the real Kafka', () => {
     await producer.connect();
     // Event time an hour back, minute-aligned: within MAX_EVENT_TIME_AHEAD of the records' timestamps.
     const T = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
-    const trade = (symbol: string, i: number): TradeValue => ({ symbol, price: 100 + (i % 7), volume: 1 + (i % 3), timestamp: T + i * 40, conditions: [], receivedAt: T + i * 40 });
+    const trade = (symbol: string, i: number): TradeValue => ({
+      symbol,
+      price: 100 + (i % 7),
+      volume: 1 + (i % 3),
+      timestamp: T + i * 40,
+      conditions: [],
+      receivedAt: T + i * 40,
+    });
     const valid = tradeCodec.encode(trade('AAPL', 0));
     const wrongFingerprint = Buffer.from(valid);
     wrongFingerprint.writeBigUInt64LE(0x0123456789abcdefn, 2);
@@ -105,11 +112,17 @@ describe('consumer against the real Kafka', () => {
       // Microseconds instead of milliseconds: would push the watermark decades ahead.
       { name: 'future-timestamp', value: (symbol) => tradeCodec.encode({ ...trade(symbol, 1), timestamp: T * 1000 }) },
       // 25 bytes claiming a billion array items.
-      { name: 'bad-body', value: () => Buffer.concat([valid.subarray(0, 10), Buffer.from([2, 0x58]), Buffer.alloc(16), Buffer.from([2, 0x80, 0xa8, 0xd6, 0xb9, 0x07])]) },
+      {
+        name: 'bad-body',
+        value: () => Buffer.concat([valid.subarray(0, 10), Buffer.from([2, 0x58]), Buffer.alloc(16), Buffer.from([2, 0x80, 0xa8, 0xd6, 0xb9, 0x07])]),
+      },
     ];
     const messages: { key: string; value: Buffer | null; partition: number; headers?: Record<string, string> }[] = [];
     for (let i = 0; i < 3000; i++) {
-      for (const [partition, symbol] of [[0, 'AAPL'], [1, 'MSFT']] as const) {
+      for (const [partition, symbol] of [
+        [0, 'AAPL'],
+        [1, 'MSFT'],
+      ] as const) {
         messages.push({ key: symbol, value: tradeCodec.encode(trade(symbol, i)), partition });
         if (i % 400 === 200) {
           const p = poison[Math.floor(i / 400)]!;
@@ -135,7 +148,9 @@ describe('consumer against the real Kafka', () => {
       assert.equal(d.headers[DLQ_HEADERS.sourceTopic]!.toString(), topics.trades);
       assert.equal(d.headers.origin!.toString(), 'test');
       assert.ok(d.headers[DLQ_HEADERS.errorMessage]!.toString().length > 0);
-      const source = invalid.find((r) => r.partition === Number(d.headers[DLQ_HEADERS.sourcePartition]!.toString()) && r.offset === d.headers[DLQ_HEADERS.sourceOffset]!.toString());
+      const source = invalid.find(
+        (r) => r.partition === Number(d.headers[DLQ_HEADERS.sourcePartition]!.toString()) && r.offset === d.headers[DLQ_HEADERS.sourceOffset]!.toString(),
+      );
       assert.ok(source, 'the dead letter names its source record');
       assert.deepEqual(d.value, source.value);
       assert.deepEqual(d.key, source.key);

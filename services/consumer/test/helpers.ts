@@ -52,18 +52,27 @@ export async function caughtUp(brokers: string[], topics: Topics, timeoutMs = 12
   const admin = new Kafka({ clientId: 'test-lag', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await eventually(async () => {
-      const ends = await admin.fetchTopicOffsets(topics.trades);
-      const [committed] = await admin.fetchOffsets({ groupId: topics.group, topics: [topics.trades] });
-      return ends.every((e) => committed?.partitions.find((c) => c.partition === e.partition)?.offset === e.high);
-    }, timeoutMs, 'consumer group committed up to the log end');
+    await eventually(
+      async () => {
+        const ends = await admin.fetchTopicOffsets(topics.trades);
+        const [committed] = await admin.fetchOffsets({ groupId: topics.group, topics: [topics.trades] });
+        return ends.every((e) => committed?.partitions.find((c) => c.partition === e.partition)?.offset === e.high);
+      },
+      timeoutMs,
+      'consumer group committed up to the log end',
+    );
   } finally {
     await admin.disconnect();
   }
 }
 
 /** The final candles the reference implementation computes from the trades topic, partition by partition. */
-export async function recomputeCandles(brokers: string[], topic: string, opts: { intervals: Interval[]; allowedLatenessMs: number }, codec: Codec<TradeValue> = tradeCodec) {
+export async function recomputeCandles(
+  brokers: string[],
+  topic: string,
+  opts: { intervals: Interval[]; allowedLatenessMs: number },
+  codec: Codec<TradeValue> = tradeCodec,
+) {
   const records = await readTopic(brokers, topic);
   const byPartition = new Map<number, typeof records>();
   for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
@@ -95,5 +104,4 @@ export async function committedCandles(brokers: string[], topic: string, codec: 
   });
 }
 
-export const byIdentity = (a: Candle, b: Candle) =>
-  a.symbol.localeCompare(b.symbol) || a.interval.localeCompare(b.interval) || a.windowStart - b.windowStart;
+export const byIdentity = (a: Candle, b: Candle) => a.symbol.localeCompare(b.symbol) || a.interval.localeCompare(b.interval) || a.windowStart - b.windowStart;

@@ -3,7 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventually, harnessDir, kafkaBrokers, metric, readTopic, startSchemaRegistry, startService, startSimProcess, type SchemaRegistry, type ServiceProcess } from '@tickerflow/harness';
+import {
+  eventually,
+  harnessDir,
+  kafkaBrokers,
+  metric,
+  readTopic,
+  startSchemaRegistry,
+  startService,
+  startSimProcess,
+  type SchemaRegistry,
+  type ServiceProcess,
+} from '@tickerflow/harness';
 import { createSchemaRegistry, loadSchema, parseIntervals, readerCodec, type Candle, type TradeValue } from '@tickerflow/common';
 import { byIdentity, caughtUp, committedCandles, newTopics, recomputeCandles, startConsumer } from './helpers.js';
 
@@ -28,13 +39,35 @@ describe('the pipeline with a schema registry (Apicurio, basic auth)', () => {
     const auth = { SCHEMA_REGISTRY_URL: registry.url, SCHEMA_REGISTRY_USERNAME: 'tickerflow', SCHEMA_REGISTRY_PASSWORD: PASSWORD };
     const sim = await startSimProcess(['--token', TOKEN, '--rate', '400', '--seed', '29']);
     stops.push(() => sim.stop());
-    const producer = startService('tickerflow-producer', { FINNHUB_TOKEN: TOKEN, FINNHUB_WS_URL: sim.url, KAFKA_BROKERS: brokers.join(','), TRADES_TOPIC: topics.trades, SYMBOLS: 'AAPL,MSFT,BINANCE:BTCUSDT,OANDA:EUR_USD', ...auth });
+    const producer = startService('tickerflow-producer', {
+      FINNHUB_TOKEN: TOKEN,
+      FINNHUB_WS_URL: sim.url,
+      KAFKA_BROKERS: brokers.join(','),
+      TRADES_TOPIC: topics.trades,
+      SYMBOLS: 'AAPL,MSFT,BINANCE:BTCUSDT,OANDA:EUR_USD',
+      ...auth,
+    });
     const consumer = startConsumer(brokers, topics, { CANDLE_INTERVALS: INTERVALS, ALLOWED_LATENESS: '300ms', ...auth });
-    const dashboard = startService('tickerflow-dashboard', { KAFKA_BROKERS: brokers.join(','), TRADES_TOPIC: topics.trades, CANDLES_TOPIC: topics.candles, CANDLE_INTERVALS: INTERVALS, ALLOWED_LATENESS: '300ms', ...auth });
+    const dashboard = startService('tickerflow-dashboard', {
+      KAFKA_BROKERS: brokers.join(','),
+      TRADES_TOPIC: topics.trades,
+      CANDLES_TOPIC: topics.candles,
+      CANDLE_INTERVALS: INTERVALS,
+      ALLOWED_LATENESS: '300ms',
+      ...auth,
+    });
     processes.push(producer, consumer, dashboard);
 
-    await eventually(async () => (await metric(consumer, 'tickerflow_consumer_candles_emitted_total{interval="2s"}')) > 20, 90_000, 'candles from Confluent-framed trades');
-    await eventually(async () => (await metric(dashboard, `tickerflow_dashboard_records_read_total{topic="${topics.candles}"}`)) > 20, 60_000, 'the dashboard reads the candles');
+    await eventually(
+      async () => (await metric(consumer, 'tickerflow_consumer_candles_emitted_total{interval="2s"}')) > 20,
+      90_000,
+      'candles from Confluent-framed trades',
+    );
+    await eventually(
+      async () => (await metric(dashboard, `tickerflow_dashboard_records_read_total{topic="${topics.candles}"}`)) > 20,
+      60_000,
+      'the dashboard reads the candles',
+    );
     await fetch(`${sim.httpUrl}/control/generating`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ on: false }) });
     await sleep(3000); // watermark records close the last windows
     await caughtUp(brokers, topics);
@@ -47,7 +80,10 @@ describe('the pipeline with a schema registry (Apicurio, basic auth)', () => {
     const candleReader = readerCodec<Candle>(loadSchema('candle'), client);
     await tradeReader.prepare(trades.map((r) => r.value));
     const candleRecords = await readTopic(brokers, topics.candles);
-    assert.ok(candleRecords.every((r) => r.value![0] === 0), 'candles in the trades\' framing');
+    assert.ok(
+      candleRecords.every((r) => r.value![0] === 0),
+      "candles in the trades' framing",
+    );
     await candleReader.prepare(candleRecords.map((r) => r.value));
 
     const expected = await recomputeCandles(brokers, topics.trades, { intervals: parseIntervals(INTERVALS.split(',')), allowedLatenessMs: 300 }, tradeReader);
@@ -63,10 +99,18 @@ describe('the pipeline with a schema registry (Apicurio, basic auth)', () => {
 
   it('credentials in the URL, or wrong ones, are refused with a clear message that does not show them', async () => {
     const brokers = kafkaBrokers();
-    const inUrl = startService('tickerflow-consumer', { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: `http://tickerflow:${PASSWORD}@127.0.0.1:1/apis/ccompat/v7` });
+    const inUrl = startService('tickerflow-consumer', {
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: `http://tickerflow:${PASSWORD}@127.0.0.1:1/apis/ccompat/v7`,
+    });
     assert.equal(await inUrl.exited, 2);
     assert.match(inUrl.output(), /SCHEMA_REGISTRY_URL: must not contain credentials: use SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD/);
-    const wrong = startService('tickerflow-consumer', { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registry!.url, SCHEMA_REGISTRY_USERNAME: 'tickerflow', SCHEMA_REGISTRY_PASSWORD: `${PASSWORD}-wrong` });
+    const wrong = startService('tickerflow-consumer', {
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registry!.url,
+      SCHEMA_REGISTRY_USERNAME: 'tickerflow',
+      SCHEMA_REGISTRY_PASSWORD: `${PASSWORD}-wrong`,
+    });
     assert.equal(await wrong.exited, 1);
     assert.match(wrong.output(), /schema registry refused the credentials/);
     for (const p of [inUrl, wrong]) assert.ok(!p.output().includes(PASSWORD), 'password shown');

@@ -47,12 +47,19 @@
         const d = new Date(t * 1000);
         // TickMarkType: 0 year, 1 month, 2 day of month, 3 time, 4 time with seconds.
         if (type <= 2) return d.toLocaleDateString();
-        return d.toLocaleTimeString([], type === 4 ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false } : { hour: '2-digit', minute: '2-digit', hour12: false });
+        return d.toLocaleTimeString(
+          [],
+          type === 4 ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false } : { hour: '2-digit', minute: '2-digit', hour12: false },
+        );
       },
     },
   });
   const candles = chart.addSeries(LC.CandlestickSeries, {
-    upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350',
+    upColor: '#26a69a',
+    downColor: '#ef5350',
+    borderVisible: false,
+    wickUpColor: '#26a69a',
+    wickDownColor: '#ef5350',
   });
   const volumes = chart.addSeries(LC.HistogramSeries, { priceFormat: { type: 'volume' }, priceLineVisible: false, lastValueVisible: false }, 1);
   chart.panes()[0]?.setStretchFactor(3);

@@ -188,8 +188,17 @@ export function createFeed(opts: FeedOptions, deps: FeedDeps) {
       }
       // avsc gives `long` as a number; keep the candle plain for JSON.
       const candle: Candle = {
-        symbol: c.symbol, interval: c.interval, windowStart: Number(c.windowStart), windowEnd: Number(c.windowEnd),
-        open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume, vwap: c.vwap, tradeCount: Number(c.tradeCount),
+        symbol: c.symbol,
+        interval: c.interval,
+        windowStart: Number(c.windowStart),
+        windowEnd: Number(c.windowEnd),
+        open: c.open,
+        high: c.high,
+        low: c.low,
+        close: c.close,
+        volume: c.volume,
+        vwap: c.vwap,
+        tradeCount: Number(c.tradeCount),
       };
       if (store.put(candle, true)) {
         events.candle({ symbol: c.symbol, interval: c.interval, candle, final: true, lastTradeTs: store.stats(c.symbol, now())?.lastTradeTs ?? null });

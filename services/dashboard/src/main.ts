@@ -5,7 +5,11 @@ import { readDashboardConfig } from './config.js';
 /** Composition root: read config, build the parts, start, wait for signals. */
 async function main() {
   const config = readDashboardConfig(process.env);
-  const logger = createLogger({ service: 'tickerflow-dashboard', level: config.LOG_LEVEL, secrets: [config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD] });
+  const logger = createLogger({
+    service: 'tickerflow-dashboard',
+    level: config.LOG_LEVEL,
+    secrets: [config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD],
+  });
   logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createDashboardApp(config, { kafka: createKafka(config, 'tickerflow-dashboard', logger), registry, logger });

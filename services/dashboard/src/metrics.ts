@@ -20,15 +20,57 @@ export function createDashboardMetrics(
     registers,
   });
   for (const topic of [topics.trades, topics.candles]) recordsRead.inc({ topic }, 0);
-  const lateTrades = new Counter({ name: 'tickerflow_dashboard_late_trades_total', help: 'Trades that arrived after their window had closed here (not drawn).', registers });
-  const sseEvents = new Counter({ name: 'tickerflow_dashboard_sse_events_sent_total', help: 'Server-sent events written to clients, by event type.', labelNames: ['event'], registers });
+  const lateTrades = new Counter({
+    name: 'tickerflow_dashboard_late_trades_total',
+    help: 'Trades that arrived after their window had closed here (not drawn).',
+    registers,
+  });
+  const sseEvents = new Counter({
+    name: 'tickerflow_dashboard_sse_events_sent_total',
+    help: 'Server-sent events written to clients, by event type.',
+    labelNames: ['event'],
+    registers,
+  });
   for (const event of sseEventTypes) sseEvents.inc({ event }, 0);
-  const sseDropped = new Counter({ name: 'tickerflow_dashboard_sse_clients_dropped_total', help: 'Event streams closed for falling behind, by reason (client: its own SSE_CLIENT_BUFFER_BYTES; budget: SSE_BUFFER_BYTES over all clients).', labelNames: ['reason'], registers });
+  const sseDropped = new Counter({
+    name: 'tickerflow_dashboard_sse_clients_dropped_total',
+    help: 'Event streams closed for falling behind, by reason (client: its own SSE_CLIENT_BUFFER_BYTES; budget: SSE_BUFFER_BYTES over all clients).',
+    labelNames: ['reason'],
+    registers,
+  });
   for (const reason of ['client', 'budget']) sseDropped.inc({ reason }, 0);
-  new Gauge({ name: 'tickerflow_dashboard_sse_buffered_bytes', help: 'Unsent server-sent event output over all clients.', registers, collect() { this.set(live.sseBufferedBytes()); } });
-  new Gauge({ name: 'tickerflow_dashboard_sse_clients', help: 'Connected server-sent event clients.', registers, collect() { this.set(live.sseClients()); } });
-  new Gauge({ name: 'tickerflow_dashboard_candles_held', help: 'Candles held in memory, over all symbols and intervals.', registers, collect() { this.set(live.candlesHeld()); } });
-  new Gauge({ name: 'tickerflow_dashboard_symbols_held', help: 'Symbols held in memory.', registers, collect() { this.set(live.symbolsHeld()); } });
+  new Gauge({
+    name: 'tickerflow_dashboard_sse_buffered_bytes',
+    help: 'Unsent server-sent event output over all clients.',
+    registers,
+    collect() {
+      this.set(live.sseBufferedBytes());
+    },
+  });
+  new Gauge({
+    name: 'tickerflow_dashboard_sse_clients',
+    help: 'Connected server-sent event clients.',
+    registers,
+    collect() {
+      this.set(live.sseClients());
+    },
+  });
+  new Gauge({
+    name: 'tickerflow_dashboard_candles_held',
+    help: 'Candles held in memory, over all symbols and intervals.',
+    registers,
+    collect() {
+      this.set(live.candlesHeld());
+    },
+  });
+  new Gauge({
+    name: 'tickerflow_dashboard_symbols_held',
+    help: 'Symbols held in memory.',
+    registers,
+    collect() {
+      this.set(live.symbolsHeld());
+    },
+  });
   new Counter({
     name: 'tickerflow_dashboard_symbols_evicted_total',
     help: 'Symbols dropped from memory (least recently updated first) to stay within DASHBOARD_SYMBOLS_MAX.',

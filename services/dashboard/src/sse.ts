@@ -93,12 +93,18 @@ export function createSseHub(opts: SseHubOptions) {
     handle(req: Request, res: Response) {
       const symbol = typeof req.query.symbol === 'string' && req.query.symbol.length > 0 ? req.query.symbol : undefined;
       if (clients.size >= maxClients) {
-        res.status(503).set('Retry-After', '10').json({ error: `too many event streams (${maxClients})` });
+        res
+          .status(503)
+          .set('Retry-After', '10')
+          .json({ error: `too many event streams (${maxClients})` });
         return;
       }
       const address = req.socket.remoteAddress ?? 'unknown';
       if ((perAddress.get(address) ?? 0) >= maxPerAddress) {
-        res.status(429).set('Retry-After', '10').json({ error: `too many event streams from one address (${maxPerAddress})` });
+        res
+          .status(429)
+          .set('Retry-After', '10')
+          .json({ error: `too many event streams from one address (${maxPerAddress})` });
         return;
       }
       res.status(200);

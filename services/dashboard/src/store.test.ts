@@ -5,7 +5,17 @@ import { createCandleStore } from './store.js';
 
 const MIN = 60_000;
 const candle = (symbol: string, interval: string, windowStart: number, close = 1, ms = MIN): Candle => ({
-  symbol, interval, windowStart, windowEnd: windowStart + ms, open: 1, high: Math.max(1, close), low: Math.min(1, close), close, volume: 2, vwap: 1, tradeCount: 2,
+  symbol,
+  interval,
+  windowStart,
+  windowEnd: windowStart + ms,
+  open: 1,
+  high: Math.max(1, close),
+  low: Math.min(1, close),
+  close,
+  volume: 2,
+  vwap: 1,
+  tradeCount: 2,
 });
 
 describe('candle store', () => {
@@ -13,7 +23,10 @@ describe('candle store', () => {
     const store = createCandleStore({ intervals: ['1m', '5m'], historyMax: 3, symbolsMax: 10 });
     for (let i = 0; i < 5; i++) assert.equal(store.put(candle('AAPL', '1m', i * MIN), true), true);
     store.put(candle('AAPL', '5m', 0, 1, 5 * MIN), true);
-    assert.deepEqual(store.candles('AAPL', '1m').map((c) => c.windowStart), [2 * MIN, 3 * MIN, 4 * MIN]);
+    assert.deepEqual(
+      store.candles('AAPL', '1m').map((c) => c.windowStart),
+      [2 * MIN, 3 * MIN, 4 * MIN],
+    );
     assert.equal(store.size(), 4);
     // Older than everything a full history keeps: refused, nothing changes.
     assert.equal(store.put(candle('AAPL', '1m', 0), true), false);
@@ -21,7 +34,10 @@ describe('candle store', () => {
     // Out of order but inside the kept range: inserted in order, the oldest goes.
     store.put(candle('AAPL', '1m', 10 * MIN), false);
     store.put(candle('AAPL', '1m', 5 * MIN), false);
-    assert.deepEqual(store.candles('AAPL', '1m').map((c) => c.windowStart), [4 * MIN, 5 * MIN, 10 * MIN]);
+    assert.deepEqual(
+      store.candles('AAPL', '1m').map((c) => c.windowStart),
+      [4 * MIN, 5 * MIN, 10 * MIN],
+    );
     assert.equal(store.size(), 4);
   });
 
@@ -29,11 +45,20 @@ describe('candle store', () => {
     const store = createCandleStore({ intervals: ['1m'], historyMax: 10, symbolsMax: 10 });
     assert.equal(store.put(candle('X', '1m', 0, 5), false), true);
     assert.equal(store.put(candle('X', '1m', 0, 6), false), true);
-    assert.deepEqual(store.candles('X', '1m').map((c) => [c.close, c.final]), [[6, false]]);
+    assert.deepEqual(
+      store.candles('X', '1m').map((c) => [c.close, c.final]),
+      [[6, false]],
+    );
     assert.equal(store.put(candle('X', '1m', 0, 7), true), true);
-    assert.deepEqual(store.candles('X', '1m').map((c) => [c.close, c.final]), [[7, true]]);
+    assert.deepEqual(
+      store.candles('X', '1m').map((c) => [c.close, c.final]),
+      [[7, true]],
+    );
     assert.equal(store.put(candle('X', '1m', 0, 8), false), false);
-    assert.deepEqual(store.candles('X', '1m').map((c) => [c.close, c.final]), [[7, true]]);
+    assert.deepEqual(
+      store.candles('X', '1m').map((c) => [c.close, c.final]),
+      [[7, true]],
+    );
     assert.equal(store.size(), 1);
     // Unknown intervals are not kept.
     assert.equal(store.put(candle('X', '7m', 0), true), false);

@@ -17,15 +17,7 @@ import {
   startSimProcess,
   type ServiceProcess,
 } from '@tickerflow/harness';
-import {
-  loadSchema,
-  parseIntervals,
-  readTradesTopicRecord,
-  singleObjectCodec,
-  windowStartOf,
-  type Candle,
-  type TradeValue,
-} from '@tickerflow/common';
+import { loadSchema, parseIntervals, readTradesTopicRecord, singleObjectCodec, windowStartOf, type Candle, type TradeValue } from '@tickerflow/common';
 import { referenceCandles, type ReferenceEvent } from '@tickerflow/common/testing';
 
 const TOKEN = `tf-dashboard-test-${randomUUID()}`;
@@ -45,8 +37,17 @@ function pastCandles(symbol: string, base: number): Candle[] {
     const open = base + i;
     const close = base + i + (i % 2 === 0 ? 0.5 : -0.5);
     return {
-      symbol, interval: '1m', windowStart, windowEnd: windowStart + 60_000,
-      open, high: Math.max(open, close) + 0.25, low: Math.min(open, close) - 0.25, close, volume: 10 + i, vwap: (open + close) / 2, tradeCount: 5 + i,
+      symbol,
+      interval: '1m',
+      windowStart,
+      windowEnd: windowStart + 60_000,
+      open,
+      high: Math.max(open, close) + 0.25,
+      low: Math.min(open, close) - 0.25,
+      close,
+      volume: 10 + i,
+      vwap: (open + close) / 2,
+      tradeCount: 5 + i,
     };
   });
 }
@@ -146,10 +147,14 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
   it('becomes ready once both Kafka readers run, and lists the symbols trading', async () => {
     await eventually(async () => (await dashboard!.get('/readyz')).status === 200, 60_000, 'dashboard ready');
     assert.deepEqual(JSON.parse((await dashboard!.get('/readyz')).body), { ready: true, failing: [] });
-    await eventually(async () => {
-      const { symbols } = JSON.parse((await dashboard!.get('/api/symbols')).body) as { symbols: { symbol: string }[] };
-      return SYMBOLS.every((s) => symbols.some((x) => x.symbol === s));
-    }, 60_000, 'every subscribed symbol traded');
+    await eventually(
+      async () => {
+        const { symbols } = JSON.parse((await dashboard!.get('/api/symbols')).body) as { symbols: { symbol: string }[] };
+        return SYMBOLS.every((s) => symbols.some((x) => x.symbol === s));
+      },
+      60_000,
+      'every subscribed symbol traded',
+    );
     const { intervals, symbols } = JSON.parse((await dashboard!.get('/api/symbols')).body) as { intervals: string[]; symbols: { symbol: string }[] };
     assert.deepEqual(intervals, ['5s', '1m']);
     assert.ok(!symbols.some((s) => s.symbol === 'ABORTED'), 'an aborted transaction is never read');
@@ -157,11 +162,21 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
 
   it('draws the history and the forming candle, and a new candle appears live without a reload', async () => {
     await page.goto(`${base}/?symbol=AAPL&interval=1m`);
-    await eventually(async () => {
-      const s = await chartState(page);
-      // The committed history plus at least the forming candle of now.
-      return s.symbol === 'AAPL' && s.interval === '1m' && s.bars >= HISTORY + 1 && s.canvases > 0 && s.lastTime * 1000 >= windowStartOf(Date.now(), 60_000) - 60_000;
-    }, 60_000, 'AAPL 1m history and forming candle drawn');
+    await eventually(
+      async () => {
+        const s = await chartState(page);
+        // The committed history plus at least the forming candle of now.
+        return (
+          s.symbol === 'AAPL' &&
+          s.interval === '1m' &&
+          s.bars >= HISTORY + 1 &&
+          s.canvases > 0 &&
+          s.lastTime * 1000 >= windowStartOf(Date.now(), 60_000) - 60_000
+        );
+      },
+      60_000,
+      'AAPL 1m history and forming candle drawn',
+    );
     // Live figures from the stream: trades per second above zero.
     await eventually(async () => Number((await page.locator('#tps').textContent()) ?? 0) > 0, 60_000, 'trades per second shown');
     const oneMinute = await chartState(page);
@@ -172,15 +187,23 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
 
     await page.evaluate('window.noReload = true');
     await page.selectOption('#interval', '5s');
-    await eventually(async () => {
-      const s = await chartState(page);
-      return s.interval === '5s' && s.bars >= 1;
-    }, 60_000, 'AAPL 5s candles drawn');
+    await eventually(
+      async () => {
+        const s = await chartState(page);
+        return s.interval === '5s' && s.bars >= 1;
+      },
+      60_000,
+      'AAPL 5s candles drawn',
+    );
     const first = await chartState(page);
-    await eventually(async () => {
-      const s = await chartState(page);
-      return s.interval === '5s' && s.bars > first.bars && s.lastTime > first.lastTime;
-    }, 60_000, 'a new 5s candle appeared live');
+    await eventually(
+      async () => {
+        const s = await chartState(page);
+        return s.interval === '5s' && s.bars > first.bars && s.lastTime > first.lastTime;
+      },
+      60_000,
+      'a new 5s candle appeared live',
+    );
     assert.equal(await page.evaluate('window.noReload'), true, 'the page was not reloaded');
     await page.screenshot({ path: join(artifactsDir('dashboard'), 'dashboard-5s.png') });
   });
@@ -188,10 +211,14 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
   it('draws every subscribed symbol; the hostile symbol is literal text, nothing injected, no dialog', async () => {
     for (const symbol of SYMBOLS) {
       await page.selectOption('#symbol', symbol);
-      await eventually(async () => {
-        const s = await chartState(page);
-        return s.symbol === symbol && s.bars >= 1 && s.canvases > 0;
-      }, 60_000, `candles drawn for ${symbol}`);
+      await eventually(
+        async () => {
+          const s = await chartState(page);
+          return s.symbol === symbol && s.bars >= 1 && s.canvases > 0;
+        },
+        60_000,
+        `candles drawn for ${symbol}`,
+      );
     }
     const s = await chartState(page);
     assert.equal(s.title, `${HOSTILE} · 5s`);
@@ -239,7 +266,9 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
       assert.equal(res.status, 400, query);
       assert.match((JSON.parse(res.body) as { error: string }).error, message);
     }
-    const history = JSON.parse((await dashboard!.get(`/api/candles?symbol=${encodeURIComponent('BINANCE:BTCUSDT')}&interval=1m`)).body) as { candles: (Candle & { final: boolean })[] };
+    const history = JSON.parse((await dashboard!.get(`/api/candles?symbol=${encodeURIComponent('BINANCE:BTCUSDT')}&interval=1m`)).body) as {
+      candles: (Candle & { final: boolean })[];
+    };
     assert.equal(history.candles.filter((c) => c.final).length, HISTORY);
 
     const metrics = (await dashboard!.get('/metrics')).body;

@@ -38,7 +38,14 @@ describe('dashboard under a flood of slow event-stream clients', () => {
     await createTopic(brokers, candles, 3);
     const sim = await startSimProcess(['--token', TOKEN, '--rate', '1500', '--seed', '3']);
     stops.push(() => sim.stop());
-    const producer: ServiceProcess = startService('tickerflow-producer', { FINNHUB_TOKEN: TOKEN, FINNHUB_WS_URL: sim.url, KAFKA_BROKERS: brokers.join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL,MSFT,GOOG,AMZN,BINANCE:BTCUSDT', LOG_LEVEL: 'warn' });
+    const producer: ServiceProcess = startService('tickerflow-producer', {
+      FINNHUB_TOKEN: TOKEN,
+      FINNHUB_WS_URL: sim.url,
+      KAFKA_BROKERS: brokers.join(','),
+      TRADES_TOPIC: topic,
+      SYMBOLS: 'AAPL,MSFT,GOOG,AMZN,BINANCE:BTCUSDT',
+      LOG_LEVEL: 'warn',
+    });
     stops.push(() => producer.stop('SIGKILL'));
     const budget = 8 * MiB;
     const dashboard = startService('tickerflow-dashboard', {
@@ -55,7 +62,13 @@ describe('dashboard under a flood of slow event-stream clients', () => {
     });
     stops.push(() => dashboard.stop('SIGKILL'));
     const port = await dashboard.port();
-    await eventually(async () => (await metric(dashboard, 'tickerflow_dashboard_sse_events_sent_total{event="candle"}')) >= 0 && (await metric(dashboard, `tickerflow_dashboard_records_read_total{topic="${topic}"}`)) > 1000, 60_000, 'trades flowing to the dashboard');
+    await eventually(
+      async () =>
+        (await metric(dashboard, 'tickerflow_dashboard_sse_events_sent_total{event="candle"}')) >= 0 &&
+        (await metric(dashboard, `tickerflow_dashboard_records_read_total{topic="${topic}"}`)) > 1000,
+      60_000,
+      'trades flowing to the dashboard',
+    );
 
     // A well-behaved client, reading all along.
     const reader = new AbortController();
@@ -93,7 +106,9 @@ describe('dashboard under a flood of slow event-stream clients', () => {
     }
     const receivedDuringFlood = received - receivedAtStart;
     const droppedForBudget = await metric(dashboard, 'tickerflow_dashboard_sse_clients_dropped_total{reason="budget"}');
-    process.stdout.write(`# sse flood: peak unsent ${(peakBuffered / MiB).toFixed(1)} MiB, RSS ${(rssBefore / MiB).toFixed(0)} → peak ${(peakRss / MiB).toFixed(0)} MiB, ${droppedForBudget} slow clients dropped, reader got ${(receivedDuringFlood / 1024).toFixed(0)} KiB\n`);
+    process.stdout.write(
+      `# sse flood: peak unsent ${(peakBuffered / MiB).toFixed(1)} MiB, RSS ${(rssBefore / MiB).toFixed(0)} → peak ${(peakRss / MiB).toFixed(0)} MiB, ${droppedForBudget} slow clients dropped, reader got ${(receivedDuringFlood / 1024).toFixed(0)} KiB\n`,
+    );
     assert.ok(droppedForBudget > 0, 'the flood reached the budget');
     // The budget, plus at most one event for each client that was keeping up.
     assert.ok(peakBuffered <= budget + MiB, `unsent output peaked at ${peakBuffered} bytes`);

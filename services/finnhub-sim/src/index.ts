@@ -22,9 +22,30 @@ export async function startSim(options: Partial<SimOptions> & { token: string; p
   const sim = createSimulator({ ...defaultSimOptions, ...options });
   const registry = createRegistry();
   const sum = (f: (s: ReturnType<typeof sim.stats>[number]) => number) => sim.stats().reduce((n, s) => n + f(s), 0);
-  new Gauge({ name: 'finnhub_sim_connections', help: 'Open WebSocket connections.', registers: [registry], collect() { this.set(sim.stats().filter((s) => s.open).length); } });
-  new Gauge({ name: 'finnhub_sim_trades_sent', help: 'Trades sent over all connections since start.', registers: [registry], collect() { this.set(sum((s) => s.tradesSent)); } });
-  new Gauge({ name: 'finnhub_sim_frames_sent', help: 'Frames sent over all connections since start.', registers: [registry], collect() { this.set(sum((s) => s.framesSent)); } });
+  new Gauge({
+    name: 'finnhub_sim_connections',
+    help: 'Open WebSocket connections.',
+    registers: [registry],
+    collect() {
+      this.set(sim.stats().filter((s) => s.open).length);
+    },
+  });
+  new Gauge({
+    name: 'finnhub_sim_trades_sent',
+    help: 'Trades sent over all connections since start.',
+    registers: [registry],
+    collect() {
+      this.set(sum((s) => s.tradesSent));
+    },
+  });
+  new Gauge({
+    name: 'finnhub_sim_frames_sent',
+    help: 'Frames sent over all connections since start.',
+    registers: [registry],
+    collect() {
+      this.set(sum((s) => s.framesSent));
+    },
+  });
   const ops = await startOpsServer({ port: options.port ?? 0, host, registry, readiness: [], routes: controlRoutes(sim) });
   sim.attach(ops.server);
   return {
@@ -37,4 +58,3 @@ export async function startSim(options: Partial<SimOptions> & { token: string; p
     },
   };
 }
-

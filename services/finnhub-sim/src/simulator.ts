@@ -1,14 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import {
-  errorFrame,
-  invalidSymbolMessage,
-  pingFrame,
-  tradeFrame,
-  TOO_MANY_SYMBOLS,
-  type WireTrade,
-} from '@tickerflow/common';
+import { errorFrame, invalidSymbolMessage, pingFrame, tradeFrame, TOO_MANY_SYMBOLS, type WireTrade } from '@tickerflow/common';
 import { createMarket } from './market.js';
 import { replayText, type ReplayFrame } from './replay.js';
 

@@ -1,14 +1,4 @@
-import {
-  OTHER_LABEL,
-  retry,
-  worthLogging,
-  loadSchema,
-  schemaRegistryFrom,
-  topicCodec,
-  type Codec,
-  type Logger,
-  type Trade,
-} from '@tickerflow/common';
+import { OTHER_LABEL, retry, worthLogging, loadSchema, schemaRegistryFrom, topicCodec, type Codec, type Logger, type Trade } from '@tickerflow/common';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
@@ -158,7 +148,11 @@ export function createProducerApp(
   return {
     readiness: [
       { name: 'finnhub', ready: () => connection.ready() },
-      { name: 'kafka', ready: () => kafkaConnected && writer.ready(), reason: () => kafkaProblem ?? (writer.ready() ? undefined : 'produce requests failing or stuck') },
+      {
+        name: 'kafka',
+        ready: () => kafkaConnected && writer.ready(),
+        reason: () => kafkaProblem ?? (writer.ready() ? undefined : 'produce requests failing or stuck'),
+      },
     ],
     states,
     /** GET /symbols: what Finnhub did with each wanted symbol. */
@@ -186,7 +180,10 @@ export function createProducerApp(
       await connection.stop();
       watermarks.stop();
       if ((await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2)) > 0) {
-        logger.error(writer.abandon(), 'shutdown: trades not acknowledged by Kafka before the deadline (counted as dropped; those in flight may have been written)');
+        logger.error(
+          writer.abandon(),
+          'shutdown: trades not acknowledged by Kafka before the deadline (counted as dropped; those in flight may have been written)',
+        );
       }
       await sender.close();
     },

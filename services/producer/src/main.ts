@@ -6,7 +6,11 @@ import { createTradeSender } from './kafka/trade-sender.js';
 /** Composition root: read config, build the parts, start, wait for signals. */
 async function main() {
   const config = readProducerConfig(process.env);
-  const logger = createLogger({ service: 'tickerflow-producer', level: config.LOG_LEVEL, secrets: [config.FINNHUB_TOKEN, config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD] });
+  const logger = createLogger({
+    service: 'tickerflow-producer',
+    level: config.LOG_LEVEL,
+    secrets: [config.FINNHUB_TOKEN, config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD],
+  });
   logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createProducerApp(config, {

@@ -9,10 +9,25 @@ const latencyBuckets = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015,
 /** The producer's metrics; live values (buffer, symbols) are read at scrape time. */
 export function createProducerMetrics(registry: Registry, live: { bufferBytes(): number; bufferRecords(): number; symbols(): SymbolState[] }) {
   const registers = [registry];
-  const framesReceived = new Counter({ name: 'tickerflow_producer_frames_received_total', help: 'Finnhub frames received, by type.', labelNames: ['type'], registers });
+  const framesReceived = new Counter({
+    name: 'tickerflow_producer_frames_received_total',
+    help: 'Finnhub frames received, by type.',
+    labelNames: ['type'],
+    registers,
+  });
   for (const kind of frameKinds) framesReceived.inc({ type: kind }, 0);
-  const connectionState = new Gauge({ name: 'tickerflow_producer_connection_state', help: 'Finnhub connection state (1 for the current state).', labelNames: ['state'], registers });
-  const symbolTrades = new Counter({ name: 'tickerflow_producer_symbol_trades_total', help: 'Trades received per wanted symbol (_other: symbols not wanted).', labelNames: ['symbol'], registers });
+  const connectionState = new Gauge({
+    name: 'tickerflow_producer_connection_state',
+    help: 'Finnhub connection state (1 for the current state).',
+    labelNames: ['state'],
+    registers,
+  });
+  const symbolTrades = new Counter({
+    name: 'tickerflow_producer_symbol_trades_total',
+    help: 'Trades received per wanted symbol (_other: symbols not wanted).',
+    labelNames: ['symbol'],
+    registers,
+  });
   const symbolChildren = new Map<string, Counter.Internal>();
   new Gauge({
     name: 'tickerflow_producer_symbol_last_trade_timestamp_seconds',
@@ -35,21 +50,67 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });
-  new Gauge({ name: 'tickerflow_producer_buffer_bytes', help: 'Bytes of trades waiting for Kafka.', registers, collect() { this.set(live.bufferBytes()); } });
-  new Gauge({ name: 'tickerflow_producer_buffer_records', help: 'Trades waiting for Kafka.', registers, collect() { this.set(live.bufferRecords()); } });
+  new Gauge({
+    name: 'tickerflow_producer_buffer_bytes',
+    help: 'Bytes of trades waiting for Kafka.',
+    registers,
+    collect() {
+      this.set(live.bufferBytes());
+    },
+  });
+  new Gauge({
+    name: 'tickerflow_producer_buffer_records',
+    help: 'Trades waiting for Kafka.',
+    registers,
+    collect() {
+      this.set(live.bufferRecords());
+    },
+  });
 
   const metrics = {
     framesReceived,
     tradesReceived: new Counter({ name: 'tickerflow_producer_trades_received_total', help: 'Valid trades received from Finnhub.', registers }),
-    tradesInvalid: new Counter({ name: 'tickerflow_producer_trades_invalid_total', help: 'Trades inside trade frames that failed validation (missing or ill-typed fields).', registers }),
+    tradesInvalid: new Counter({
+      name: 'tickerflow_producer_trades_invalid_total',
+      help: 'Trades inside trade frames that failed validation (missing or ill-typed fields).',
+      registers,
+    }),
     tradesProduced: new Counter({ name: 'tickerflow_producer_trades_produced_total', help: 'Trades acknowledged by Kafka (acks=all).', registers }),
-    tradesDropped: new Counter({ name: 'tickerflow_producer_trades_dropped_total', help: 'Trades not written, by reason (buffer_full: Kafka away longer than the buffer holds; oversized: symbol or conditions beyond the record bounds; rejected: the broker refused the record; shutdown: unacknowledged at the shutdown deadline).', labelNames: ['reason'], registers }),
+    tradesDropped: new Counter({
+      name: 'tickerflow_producer_trades_dropped_total',
+      help: 'Trades not written, by reason (buffer_full: Kafka away longer than the buffer holds; oversized: symbol or conditions beyond the record bounds; rejected: the broker refused the record; shutdown: unacknowledged at the shutdown deadline).',
+      labelNames: ['reason'],
+      registers,
+    }),
     produceErrors: new Counter({ name: 'tickerflow_producer_produce_errors_total', help: 'Produce requests that failed and were retried.', registers }),
-    reconnects: new Counter({ name: 'tickerflow_producer_reconnects_total', help: 'Finnhub reconnects, by reason (closed, stale, error, unauthorized).', labelNames: ['reason'], registers }),
-    finnhubErrors: new Counter({ name: 'tickerflow_producer_finnhub_errors_total', help: 'Error frames from Finnhub (invalid symbol, too many symbols, ...).', registers }),
-    lastFrame: new Gauge({ name: 'tickerflow_producer_last_frame_timestamp_seconds', help: 'When the last frame (pings included) arrived, Unix seconds.', registers }),
-    ackLatency: new Histogram({ name: 'tickerflow_producer_ack_latency_seconds', help: 'From frame received to Kafka acknowledgement of its last trade, per frame.', buckets: latencyBuckets, registers }),
-    exchangeLatency: new Histogram({ name: 'tickerflow_producer_exchange_latency_seconds', help: 'From exchange timestamp to Kafka acknowledgement, per trade.', buckets: latencyBuckets, registers }),
+    reconnects: new Counter({
+      name: 'tickerflow_producer_reconnects_total',
+      help: 'Finnhub reconnects, by reason (closed, stale, error, unauthorized).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    finnhubErrors: new Counter({
+      name: 'tickerflow_producer_finnhub_errors_total',
+      help: 'Error frames from Finnhub (invalid symbol, too many symbols, ...).',
+      registers,
+    }),
+    lastFrame: new Gauge({
+      name: 'tickerflow_producer_last_frame_timestamp_seconds',
+      help: 'When the last frame (pings included) arrived, Unix seconds.',
+      registers,
+    }),
+    ackLatency: new Histogram({
+      name: 'tickerflow_producer_ack_latency_seconds',
+      help: 'From frame received to Kafka acknowledgement of its last trade, per frame.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    exchangeLatency: new Histogram({
+      name: 'tickerflow_producer_exchange_latency_seconds',
+      help: 'From exchange timestamp to Kafka acknowledgement, per trade.',
+      buckets: latencyBuckets,
+      registers,
+    }),
     setConnectionState(state: ConnectionState) {
       for (const s of connectionStates) connectionState.set({ state: s }, s === state ? 1 : 0);
     },

@@ -55,12 +55,18 @@ export function startProducer(env: Record<string, string>): ServiceProcess {
 
 /** Waits until the producer has had every trade it received acknowledged by Kafka. */
 export async function settled(producer: ServiceProcess): Promise<void> {
-  await eventually(async () => {
-    const received = await metric(producer, 'tickerflow_producer_trades_received_total');
-    const produced = await metric(producer, 'tickerflow_producer_trades_produced_total');
-    const dropped = (await Promise.all(['buffer_full', 'oversized', 'rejected'].map((r) => metric(producer, `tickerflow_producer_trades_dropped_total{reason="${r}"}`)))).reduce((a, b) => a + b);
-    return received > 0 && received === produced + dropped;
-  }, 60_000, 'every received trade produced or dropped');
+  await eventually(
+    async () => {
+      const received = await metric(producer, 'tickerflow_producer_trades_received_total');
+      const produced = await metric(producer, 'tickerflow_producer_trades_produced_total');
+      const dropped = (
+        await Promise.all(['buffer_full', 'oversized', 'rejected'].map((r) => metric(producer, `tickerflow_producer_trades_dropped_total{reason="${r}"}`)))
+      ).reduce((a, b) => a + b);
+      return received > 0 && received === produced + dropped;
+    },
+    60_000,
+    'every received trade produced or dropped',
+  );
 }
 
 /** Producers and simulators a test file starts, kept to be checked and stopped at the end. */

@@ -27,7 +27,13 @@ describe('producer hardening against the real Kafka', () => {
     // 1 KiB per record batch: the big trades can never be written, and larger batches of normal trades are refused too.
     const topic = await newTopic(brokers, 3, { 'max.message.bytes': '1024' });
     const s = await sim({ token: TOKEN, rate: 400, seed: 23 });
-    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: brokers.join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL,MSFT,BINANCE:BTCUSDT,OANDA:EUR_USD', PRODUCER_WATERMARK_INTERVAL_MS: '0' });
+    const p = producer({
+      FINNHUB_WS_URL: s.url,
+      KAFKA_BROKERS: brokers.join(','),
+      TRADES_TOPIC: topic,
+      SYMBOLS: 'AAPL,MSFT,BINANCE:BTCUSDT,OANDA:EUR_USD',
+      PRODUCER_WATERMARK_INTERVAL_MS: '0',
+    });
     await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 200, 60_000, 'streaming');
     // Frames mixing normal trades with refused ones: the normal ones of the same request must land once.
     for (let i = 0; i < 5; i++) {
@@ -35,7 +41,16 @@ describe('producer hardening against the real Kafka', () => {
       await sleep(50);
     }
     // An absurd frame: a 10 KB symbol and 10,000 condition codes never become records.
-    s.sim.sendRaw(undefined, JSON.stringify({ type: 'trade', data: [{ s: 'Z'.repeat(10_000), p: 1, t: Date.now(), v: 1 }, { s: 'AAPL', p: 1, t: Date.now(), v: 1, c: Array.from({ length: 10_000 }, () => '1') }] }));
+    s.sim.sendRaw(
+      undefined,
+      JSON.stringify({
+        type: 'trade',
+        data: [
+          { s: 'Z'.repeat(10_000), p: 1, t: Date.now(), v: 1 },
+          { s: 'AAPL', p: 1, t: Date.now(), v: 1, c: Array.from({ length: 10_000 }, () => '1') },
+        ],
+      }),
+    );
     await eventually(async () => (await metric(p, 'tickerflow_producer_trades_dropped_total{reason="rejected"}')) === 5, 60_000, 'refused trades dropped');
     const before = await metric(p, 'tickerflow_producer_trades_produced_total');
     await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > before + 200, 60_000, 'the stream goes on');
@@ -48,7 +63,8 @@ describe('producer hardening against the real Kafka', () => {
     const { trades } = await kafkaTrades(brokers, topic);
     const expected = [...(await simSent(s)), ...[0, 1, 2, 3, 4].map((i) => ({ symbol: 'AAPL', price: 100 + i, volume: 7, timestamp: 0, conditions: ['1'] }))];
     // The hand-made AAPL trades carry their send time: compare them without it.
-    const norm = (t: { symbol: string; price: number; volume: number; timestamp: number; conditions: string[] }) => (t.volume === 7 && t.symbol === 'AAPL' ? { ...t, timestamp: 0 } : t);
+    const norm = (t: { symbol: string; price: number; volume: number; timestamp: number; conditions: string[] }) =>
+      t.volume === 7 && t.symbol === 'AAPL' ? { ...t, timestamp: 0 } : t;
     assert.deepEqual(sortedKeys(trades.map(norm)), sortedKeys(expected.map(norm)), 'every other trade exactly once');
     assert.ok(!trades.some((t) => t.symbol.startsWith('BIG:')));
   });
@@ -85,7 +101,10 @@ describe('producer hardening against the real Kafka', () => {
       return new Promise<void>((resolve) => {
         const tick = () => {
           // More than Kafka takes: the buffer stays full, the queue never empties.
-          writer.write(Array.from({ length: 2000 }, () => ({ symbol: symbols[i % 5]!, price: 1 + (i++ % 100), volume: 1, timestamp: Date.now(), conditions: [] })), Date.now());
+          writer.write(
+            Array.from({ length: 2000 }, () => ({ symbol: symbols[i % 5]!, price: 1 + (i++ % 100), volume: 1, timestamp: Date.now(), conditions: [] })),
+            Date.now(),
+          );
           maxBuffered = Math.max(maxBuffered, writer.bufferedBytes());
           if (Date.now() < end) setImmediate(tick);
           else resolve();
@@ -101,7 +120,9 @@ describe('producer hardening against the real Kafka', () => {
     await sender.close();
     const acked = end.produced - warm.produced;
     const growth = end.heap - warm.heap;
-    process.stdout.write(`# overload: ${acked} acknowledged, ${counts.dropped} dropped, heap ${(warm.heap / 2 ** 20).toFixed(1)} → ${(end.heap / 2 ** 20).toFixed(1)} MiB\n`);
+    process.stdout.write(
+      `# overload: ${acked} acknowledged, ${counts.dropped} dropped, heap ${(warm.heap / 2 ** 20).toFixed(1)} → ${(end.heap / 2 ** 20).toFixed(1)} MiB\n`,
+    );
     assert.ok(acked > 50_000, `Kafka kept acknowledging (${acked})`);
     assert.ok(counts.dropped > 0, 'the writer was overloaded');
     assert.ok(maxBuffered <= maxBufferBytes);
@@ -140,7 +161,14 @@ describe('producer hardening against the real Kafka', () => {
     try {
       const topic = await newTopic([broker.bootstrap]);
       const s = await sim({ token: TOKEN, rate: 300, seed: 5 });
-      const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: broker.bootstrap, TRADES_TOPIC: topic, SYMBOLS: 'AAPL,MSFT', SHUTDOWN_TIMEOUT_MS: '3000', PRODUCER_WATERMARK_INTERVAL_MS: '0' });
+      const p = producer({
+        FINNHUB_WS_URL: s.url,
+        KAFKA_BROKERS: broker.bootstrap,
+        TRADES_TOPIC: topic,
+        SYMBOLS: 'AAPL,MSFT',
+        SHUTDOWN_TIMEOUT_MS: '3000',
+        PRODUCER_WATERMARK_INTERVAL_MS: '0',
+      });
       await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 100, 60_000, 'streaming');
       await broker.stop();
       await eventually(async () => (await metric(p, 'tickerflow_producer_buffer_records')) > 100, 30_000, 'trades held for Kafka');
@@ -167,7 +195,11 @@ describe('producer hardening against the real Kafka', () => {
     const s = await sim({ token: TOKEN, rate: 50 });
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: await newTopic(kafkaBrokers()), SYMBOLS: 'AAPL,MSFT' });
     await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 10, 30_000, 'streaming');
-    for (let f = 0; f < 20; f++) s.sim.sendRaw(undefined, JSON.stringify({ type: 'trade', data: Array.from({ length: 100 }, (_, i) => ({ s: `STRAY${f * 100 + i}`, p: 1, t: Date.now(), v: 1 })) }));
+    for (let f = 0; f < 20; f++)
+      s.sim.sendRaw(
+        undefined,
+        JSON.stringify({ type: 'trade', data: Array.from({ length: 100 }, (_, i) => ({ s: `STRAY${f * 100 + i}`, p: 1, t: Date.now(), v: 1 })) }),
+      );
     await eventually(async () => (await metric(p, 'tickerflow_producer_symbol_trades_total{symbol="_other"}')) === 2000, 30_000, 'stray trades counted');
     const series = (await p.get('/metrics')).body.split('\n').filter((l) => l.startsWith('tickerflow_producer_symbol_trades_total{'));
     assert.deepEqual(series.map((l) => /symbol="([^"]*)"/.exec(l)![1]).sort(), ['AAPL', 'MSFT', '_other']);

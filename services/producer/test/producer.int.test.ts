@@ -41,11 +41,19 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const { trades, keys } = await kafkaTrades(kafkaBrokers(), topic);
     assert.ok(sent.length > 20);
     assert.deepEqual(sortedKeys(trades), sortedKeys(sent));
-    assert.deepEqual(keys, trades.map((t) => t.symbol));
+    assert.deepEqual(
+      keys,
+      trades.map((t) => t.symbol),
+    );
     // Every frame the simulator sent was received and classified (pings and errors included).
     const framesSent = s.sim.stats()[0]!.framesSent;
-    const byType = await Promise.all(['trade', 'ping', 'error', 'news', 'unknown', 'malformed'].map((t) => metric(p, `tickerflow_producer_frames_received_total{type="${t}"}`)));
-    assert.equal(byType.reduce((a, b) => a + b), framesSent);
+    const byType = await Promise.all(
+      ['trade', 'ping', 'error', 'news', 'unknown', 'malformed'].map((t) => metric(p, `tickerflow_producer_frames_received_total{type="${t}"}`)),
+    );
+    assert.equal(
+      byType.reduce((a, b) => a + b),
+      framesSent,
+    );
     assert.ok(byType[1]! > 0 && byType[2]! > 0, 'the fixture pings and errors were received');
     assert.equal((await p.get('/healthz')).status, 200);
   });
@@ -66,9 +74,18 @@ describe('producer against finnhub-sim and the real Kafka', () => {
 
     // The same records, decoded by Apache Avro for Java from the .avsc alone, equal the trades the simulator sent.
     const records = await tradeRecords(kafkaBrokers(), topic);
-    const decoded = await decodeWithJavaAvro(join(schemasDir, 'trade.avsc'), records.map((r) => r.value!));
+    const decoded = await decodeWithJavaAvro(
+      join(schemasDir, 'trade.avsc'),
+      records.map((r) => r.value!),
+    );
     assert.equal(decoded.length, sent.length);
-    const javaTrades = decoded.map((d) => ({ symbol: d.symbol as string, price: d.price as number, volume: d.volume as number, timestamp: d.timestamp as number, conditions: d.conditions as string[] }));
+    const javaTrades = decoded.map((d) => ({
+      symbol: d.symbol as string,
+      price: d.price as number,
+      volume: d.volume as number,
+      timestamp: d.timestamp as number,
+      conditions: d.conditions as string[],
+    }));
     assert.deepEqual(sortedKeys(javaTrades), sortedKeys(sent));
     // Keys are partitioned as the Java client does (kafkajs's default partitioner is Java-compatible).
     const javaCompatible = Partitioners.DefaultPartitioner();
@@ -80,9 +97,15 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     // Every partition carries watermark records: producer clock, never going back.
     const watermarks = (await readTopic(kafkaBrokers(), topic)).filter((r) => r.headers[WATERMARK_HEADER] !== undefined);
     for (const partition of [0, 1, 2]) {
-      const times = watermarks.filter((r) => r.partition === partition).map((r) => readTradesTopicRecord(codec, r)).map((r) => (r.kind === 'watermark' ? r.time : Number.NaN));
+      const times = watermarks
+        .filter((r) => r.partition === partition)
+        .map((r) => readTradesTopicRecord(codec, r))
+        .map((r) => (r.kind === 'watermark' ? r.time : Number.NaN));
       assert.ok(times.length > 0, `watermarks on partition ${partition}`);
-      assert.deepEqual(times, [...times].sort((a, b) => a - b));
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => a - b),
+      );
       assert.ok(times.every((t) => Math.abs(t - Date.now()) < 600_000));
     }
 
@@ -94,7 +117,13 @@ describe('producer against finnhub-sim and the real Kafka', () => {
   it('reconnects after a server close and after a silent stall, resubscribing every symbol, losing nothing', async () => {
     const s = await sim({ token: TOKEN, rate: 300, seed: 3 });
     const topic = await newTopic(kafkaBrokers());
-    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: SYMBOLS.join(','), FINNHUB_STALE_SECONDS: '1.5' });
+    const p = producer({
+      FINNHUB_WS_URL: s.url,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      TRADES_TOPIC: topic,
+      SYMBOLS: SYMBOLS.join(','),
+      FINNHUB_STALE_SECONDS: '1.5',
+    });
     await eventually(() => s.sim.stats()[0]?.subscriptions.length === SYMBOLS.length, 30_000, 'first subscriptions');
     await sleep(500);
     s.sim.close(undefined, 1001, 'maintenance');
@@ -138,7 +167,13 @@ describe('producer against finnhub-sim and the real Kafka', () => {
   it('a refused token is a clear configuration error: readiness false, slow retries, token never shown', async () => {
     const s = await sim({ token: 'the-right-token' });
     const topic = await newTopic(kafkaBrokers());
-    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL', FINNHUB_UNAUTHORIZED_RETRY_SECONDS: '30' });
+    const p = producer({
+      FINNHUB_WS_URL: s.url,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      TRADES_TOPIC: topic,
+      SYMBOLS: 'AAPL',
+      FINNHUB_UNAUTHORIZED_RETRY_SECONDS: '30',
+    });
     await eventually(async () => (await metric(p, 'tickerflow_producer_connection_state{state="unauthorized"}')) === 1, 30_000, 'unauthorized');
     const ready = await p.get('/readyz');
     assert.equal(ready.status, 503);
@@ -153,7 +188,13 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const s = await sim({ token: TOKEN, rate: 100, symbolLimit: 3, invalidSymbols: new Set(['FX:EURUSD']) });
     const topic = await newTopic(kafkaBrokers());
     const wanted = ['AAPL', 'FX:EURUSD', 'MSFT', 'GOOG', 'NVDA', 'TSLA'];
-    const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: wanted.join(','), FINNHUB_SYMBOL_LIMIT: '5' });
+    const p = producer({
+      FINNHUB_WS_URL: s.url,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      TRADES_TOPIC: topic,
+      SYMBOLS: wanted.join(','),
+      FINNHUB_SYMBOL_LIMIT: '5',
+    });
     await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="over-limit"}')) === 2, 30_000, 'over-limit counted');
     await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="subscribed"}')) === 3, 30_000, 'accepted symbols settled');
     const states = Object.fromEntries(
@@ -209,7 +250,11 @@ describe('producer against finnhub-sim and the real Kafka', () => {
         await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 300, 60_000, 'streaming');
       }
       await broker.stop();
-      await eventually(async () => (await metric(tight, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}')) > 200, 60_000, 'tight buffer overflowing');
+      await eventually(
+        async () => (await metric(tight, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}')) > 200,
+        60_000,
+        'tight buffer overflowing',
+      );
       await eventually(async () => (await roomy.get('/readyz')).status === 503, 60_000, 'not ready while Kafka is away');
       assert.deepEqual((JSON.parse((await roomy.get('/readyz')).body) as { failing: string[] }).failing, ['kafka']);
       assert.ok((await metric(roomy, 'tickerflow_producer_buffer_records')) > 0);
@@ -244,7 +289,12 @@ describe('producer against finnhub-sim and the real Kafka', () => {
   it('broken configuration stops it at start-up with exit code 2 and a message naming each variable', async () => {
     const p = startService('tickerflow-producer', { FINNHUB_TOKEN: '', KAFKA_BROKERS: '', FINNHUB_STALE_SECONDS: 'soon', FINNHUB_WS_URL: 'http://x' });
     assert.equal(await p.exited, 2);
-    for (const name of ['FINNHUB_TOKEN: is required', 'KAFKA_BROKERS: is required', 'FINNHUB_STALE_SECONDS: must be a number', 'FINNHUB_WS_URL: must be a URL with scheme wss: or ws:']) {
+    for (const name of [
+      'FINNHUB_TOKEN: is required',
+      'KAFKA_BROKERS: is required',
+      'FINNHUB_STALE_SECONDS: must be a number',
+      'FINNHUB_WS_URL: must be a URL with scheme wss: or ws:',
+    ]) {
       assert.ok(p.output().includes(name), `${name} in:\n${p.output()}`);
     }
   });
@@ -252,7 +302,13 @@ describe('producer against finnhub-sim and the real Kafka', () => {
   it('never shows the token: not in any output, metrics, readiness or symbol states', async () => {
     // One of its own, refused by Finnhub (the token is in the URL of every refused upgrade), so this test stands alone too.
     const s = await sim({ token: `other-${TOKEN}` });
-    const refused = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: await newTopic(kafkaBrokers()), SYMBOLS: 'AAPL', FINNHUB_UNAUTHORIZED_RETRY_SECONDS: '0.2' });
+    const refused = producer({
+      FINNHUB_WS_URL: s.url,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      TRADES_TOPIC: await newTopic(kafkaBrokers()),
+      SYMBOLS: 'AAPL',
+      FINNHUB_UNAUTHORIZED_RETRY_SECONDS: '0.2',
+    });
     await eventually(async () => (await metric(refused, 'tickerflow_producer_reconnects_total{reason="unauthorized"}')) >= 2, 30_000, 'refused twice');
     for (const path of ['/metrics', '/readyz', '/symbols']) assert.ok(!(await refused.get(path)).body.includes(TOKEN), path);
     for (const p of started) {

@@ -27,7 +27,13 @@ const events = fc
 const lateness = fc.integer({ min: 0, max: 30_000 });
 
 /** Feeds events as the consumer does; offsets are the event indexes. */
-function run(evs: readonly ReferenceEvent[], allowedLatenessMs: number, from = 0, emitFrom = 0, agg = createCandleAggregator({ intervals, allowedLatenessMs })) {
+function run(
+  evs: readonly ReferenceEvent[],
+  allowedLatenessMs: number,
+  from = 0,
+  emitFrom = 0,
+  agg = createCandleAggregator({ intervals, allowedLatenessMs }),
+) {
   const emitted: Candle[] = [];
   const late = new Map<string, number>();
   for (let offset = from; offset < evs.length; offset++) {
@@ -96,7 +102,9 @@ describe('candle aggregator', () => {
         // The same event times, without the zero-volume updates.
         const withoutZero = evs.map((e): ReferenceEvent => (e.kind === 'trade' && e.trade.volume === 0 ? { kind: 'time', time: e.trade.timestamp } : e));
         const all = run([...evs, { kind: 'time', time: Number.MAX_SAFE_INTEGER }], 0).emitted;
-        const volumeOnly = new Map(run([...withoutZero, { kind: 'time', time: Number.MAX_SAFE_INTEGER }], 0).emitted.map((c) => [`${c.symbol}/${c.interval}/${c.windowStart}`, c]));
+        const volumeOnly = new Map(
+          run([...withoutZero, { kind: 'time', time: Number.MAX_SAFE_INTEGER }], 0).emitted.map((c) => [`${c.symbol}/${c.interval}/${c.windowStart}`, c]),
+        );
         for (const c of all) {
           assert.ok(c.low <= Math.min(c.open, c.close) && Math.max(c.open, c.close) <= c.high);
           assert.ok(c.tradeCount >= 1 && c.windowEnd > c.windowStart);
@@ -115,16 +123,31 @@ describe('candle aggregator', () => {
     agg.add({ symbol: 'X', price: 3, volume: 2, timestamp: BASE + 20_000 }, 2);
     const [c] = agg.advance(BASE + 60_000);
     assert.deepEqual(c, {
-      symbol: 'X', interval: '1m', windowStart: BASE, windowEnd: BASE + 60_000,
-      open: 1, high: 3, low: 1, close: 2, volume: 4, vwap: (2 + 1 + 6) / 4, tradeCount: 3,
+      symbol: 'X',
+      interval: '1m',
+      windowStart: BASE,
+      windowEnd: BASE + 60_000,
+      open: 1,
+      high: 3,
+      low: 1,
+      close: 2,
+      volume: 4,
+      vwap: (2 + 1 + 6) / 4,
+      tradeCount: 3,
     });
-    assert.deepEqual(agg.add({ symbol: 'X', price: 9, volume: 1, timestamp: BASE + 59_999 }, 3).map((i) => i.name), ['1m']);
+    assert.deepEqual(
+      agg.add({ symbol: 'X', price: 9, volume: 1, timestamp: BASE + 59_999 }, 3).map((i) => i.name),
+      ['1m'],
+    );
   });
 });
 
 describe('intervals and durations', () => {
   it('parses the configured forms and refuses the rest', () => {
-    assert.deepEqual(parseIntervals(['5m', '1m']), [{ name: '1m', ms: 60_000 }, { name: '5m', ms: 300_000 }]);
+    assert.deepEqual(parseIntervals(['5m', '1m']), [
+      { name: '1m', ms: 60_000 },
+      { name: '5m', ms: 300_000 },
+    ]);
     assert.equal(parseDuration('500ms'), 500);
     assert.equal(parseDuration('5s'), 5000);
     assert.equal(parseDuration('250'), 250);

@@ -10,7 +10,9 @@ const fixtures = join(sharedDir, 'fixtures', 'finnhub', 'public-samples.jsonl');
 
 describe('parseFrame', () => {
   it('classifies every real fixture frame as its recorded kind, with every trade valid', () => {
-    const lines = readFileSync(fixtures, 'utf8').split('\n').filter((l) => l.trim().length > 0);
+    const lines = readFileSync(fixtures, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim().length > 0);
     assert.ok(lines.length > 20);
     for (const line of lines) {
       const { raw, kind } = JSON.parse(line) as { raw: string; kind: string };
@@ -53,8 +55,8 @@ describe('parseFrame', () => {
   it('counts invalid trades inside a frame without losing the valid ones', () => {
     const frame = parseFrame('{"type":"trade","data":[{"s":"A","p":"1","t":1,"v":1},{"s":"B","p":1,"t":1,"v":1},null,{"s":"","p":1,"t":1,"v":1}]}');
     assert.equal(frame.kind, 'trade');
-    assert.equal((frame).trades.length, 1);
-    assert.equal((frame).invalidTrades, 3);
+    assert.equal(frame.trades.length, 1);
+    assert.equal(frame.invalidTrades, 3);
   });
 
   it('classifies pings, errors, news, unknown types and garbage', () => {

@@ -84,9 +84,11 @@ export const TRADE_LIMITS = { symbolBytes: 128, conditions: 32, conditionBytes: 
 /** Why a trade is too large to be a record, or undefined. */
 export function tradeSizeProblem(trade: Pick<Trade, 'symbol' | 'conditions'>): string | undefined {
   // A UTF-16 unit is at most 3 UTF-8 bytes: short symbols need no byte count.
-  if (trade.symbol.length * 3 > TRADE_LIMITS.symbolBytes && Buffer.byteLength(trade.symbol) > TRADE_LIMITS.symbolBytes) return `symbol longer than ${TRADE_LIMITS.symbolBytes} bytes`;
+  if (trade.symbol.length * 3 > TRADE_LIMITS.symbolBytes && Buffer.byteLength(trade.symbol) > TRADE_LIMITS.symbolBytes)
+    return `symbol longer than ${TRADE_LIMITS.symbolBytes} bytes`;
   if (trade.conditions.length > TRADE_LIMITS.conditions) return `more than ${TRADE_LIMITS.conditions} condition codes`;
-  if (trade.conditions.some((c) => Buffer.byteLength(c) > TRADE_LIMITS.conditionBytes)) return `a condition code longer than ${TRADE_LIMITS.conditionBytes} bytes`;
+  if (trade.conditions.some((c) => Buffer.byteLength(c) > TRADE_LIMITS.conditionBytes))
+    return `a condition code longer than ${TRADE_LIMITS.conditionBytes} bytes`;
   return undefined;
 }
 

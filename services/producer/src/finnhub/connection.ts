@@ -1,15 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import {
-  backoffDelay,
-  parseFrame,
-  subscribeMessage,
-  unsubscribeMessage,
-  type BackoffOptions,
-  type Frame,
-  type Logger,
-  type Trade,
-} from '@tickerflow/common';
+import { backoffDelay, parseFrame, subscribeMessage, unsubscribeMessage, type BackoffOptions, type Frame, type Logger, type Trade } from '@tickerflow/common';
 import type { SymbolStates } from './symbol-state.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized' | 'stopped';

@@ -52,7 +52,13 @@ describe('symbol states', () => {
     assert.equal(states.error('Subscribing to too many symbols'), 'B');
     assert.deepEqual(
       states.snapshot().map((s) => [s.symbol, s.status]),
-      [['A', 'pending'], ['B', 'over-limit'], ['C', 'over-limit'], ['D', 'subscribed'], ['E', 'over-limit']],
+      [
+        ['A', 'pending'],
+        ['B', 'over-limit'],
+        ['C', 'over-limit'],
+        ['D', 'subscribed'],
+        ['E', 'over-limit'],
+      ],
     );
   });
 

@@ -15,7 +15,10 @@ export interface TradeSender extends RecordSender {
 
 export class MissingTopicError extends Error {
   override readonly name = 'MissingTopicError';
-  constructor(readonly topic: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly topic: string,
+    options?: { cause?: unknown },
+  ) {
     super(`topic ${topic} does not exist: create it (the chart's KafkaTopic does), or set KAFKA_CREATE_TOPICS=true`, options);
   }
 }

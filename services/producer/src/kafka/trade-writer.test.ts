@@ -64,11 +64,14 @@ describe('trade writer', () => {
     sender.calls[0]!.settle(true);
     await sleep(0);
     const second = sender.calls[1]!.messages;
-    assert.deepEqual(second.map((m) => [m.partition, m.key, m.headers?.values().next().value?.toString()]), [
-      [undefined, Buffer.from('MSFT'), undefined],
-      [0, undefined, '1234'],
-      [1, undefined, '1234'],
-    ]);
+    assert.deepEqual(
+      second.map((m) => [m.partition, m.key, m.headers?.values().next().value?.toString()]),
+      [
+        [undefined, Buffer.from('MSFT'), undefined],
+        [0, undefined, '1234'],
+        [1, undefined, '1234'],
+      ],
+    );
     assert.equal(second[1]!.headers?.keys().next().value?.toString(), WATERMARK_HEADER);
     sender.calls[1]!.settle(true);
     await sleep(0);
@@ -120,7 +123,10 @@ describe('trade writer', () => {
     const { sender, writer, seen } = setup();
     writer.write([trade('X', 0)], 0);
     const bad = 'X:13';
-    writer.write(Array.from({ length: 8 }, (_, i) => trade('X', 10 + i)), 0); // all in one partition
+    writer.write(
+      Array.from({ length: 8 }, (_, i) => trade('X', 10 + i)),
+      0,
+    ); // all in one partition
     sender.calls[0]!.settle(true);
     const written: string[] = ['X:0'];
     // The broker refuses the partition's whole batch while it holds the bad record.
@@ -142,7 +148,10 @@ describe('trade writer', () => {
     assert.equal(seen.produced, 8);
     // 8 → 4 → 2 → 1: the refusals isolate it, then the request size grows back.
     assert.ok(sender.calls.length <= 8, `${sender.calls.length} requests`);
-    writer.write(Array.from({ length: 8 }, (_, i) => trade('Y', 20 + i)), 0);
+    writer.write(
+      Array.from({ length: 8 }, (_, i) => trade('Y', 20 + i)),
+      0,
+    );
     await sleep(0);
     assert.ok(sender.calls.at(-1)!.messages.length >= 2);
   });
@@ -157,7 +166,10 @@ describe('trade writer', () => {
   it('memory is freed as records are acknowledged, even when the queue never empties', async () => {
     const { sender, writer } = setup(10_000_000);
     for (let round = 0; round < 50; round++) {
-      writer.write(Array.from({ length: 100 }, (_, i) => trade('A', i)), 0);
+      writer.write(
+        Array.from({ length: 100 }, (_, i) => trade('A', i)),
+        0,
+      );
       sender.calls.at(-1)!.settle(true);
       await sleep(0);
       // One request in flight and one round waiting: never more.
@@ -195,7 +207,10 @@ describe('trade writer', () => {
     const perRecord = 5 + RECORD_OVERHEAD_BYTES;
     const { writer, seen } = setup(6 * perRecord);
     // Each record is key (1 byte) + value ("A:NN", 4 bytes) + overhead: 6 fit.
-    writer.write(Array.from({ length: 10 }, (_, i) => trade('A', 10 + i)), 0);
+    writer.write(
+      Array.from({ length: 10 }, (_, i) => trade('A', 10 + i)),
+      0,
+    );
     assert.equal(writer.bufferedBytes(), 6 * perRecord);
     assert.equal(seen.dropped, 4);
     assert.equal(writer.bufferedRecords(), 6);

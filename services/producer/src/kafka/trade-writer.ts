@@ -301,10 +301,7 @@ export function createTradeWriter(
     async flush(timeoutMs: number): Promise<number> {
       if (queue.length > 0 || inFlightSince !== undefined) {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => idle.push(resolve)),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-        ]);
+        await Promise.race([new Promise<void>((resolve) => idle.push(resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
         clearTimeout(timer);
       }
       return tradesLeft();

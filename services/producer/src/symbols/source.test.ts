@@ -31,7 +31,10 @@ describe('symbol lists', () => {
     } finally {
       source.stop();
     }
-    assert.deepEqual(seen, [['AAPL', 'MSFT'], ['AAPL', 'IC MARKETS:1']]);
+    assert.deepEqual(seen, [
+      ['AAPL', 'MSFT'],
+      ['AAPL', 'IC MARKETS:1'],
+    ]);
     assert.ok(errors.length > 0);
   });
 });
