@@ -7,4 +7,4 @@ source scripts/node-env.sh
 [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 bash scripts/harness/install-kafka.sh >/dev/null
 npx tsc -b
-exec node scripts/harness/bin/tickerflow-demo.js
+exec node scripts/demo/bin/tickerflow-demo.js

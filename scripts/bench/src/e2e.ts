@@ -104,7 +104,7 @@ export async function benchE2e(broker: KafkaBroker, opts: E2eBenchOptions = {}):
     });
     started.push(dashboard);
     const port = await dashboard.port();
-    await eventually(async () => (await dashboard.get('/readyz')).status === 200, 60_000, 'dashboard ready');
+    await eventually(async () => (await dashboard.get('/readyz')).status === 200, { timeoutMs: 60_000, what: 'dashboard ready' });
 
     let measuring = false;
     const latencies: number[] = [];
@@ -113,7 +113,7 @@ export async function benchE2e(broker: KafkaBroker, opts: E2eBenchOptions = {}):
       seen++;
       if (measuring) latencies.push(receivedAt - lastTradeTs);
     });
-    await eventually(() => seen > 0, 60_000, 'forming-candle events arriving');
+    await eventually(() => seen > 0, { timeoutMs: 60_000, what: 'forming-candle events arriving' });
     await sleep(warmupMs);
 
     const scrape = async () => ({

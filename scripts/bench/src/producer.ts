@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
-import { loadSchema, parseFrame, singleObjectCodec, subscribeMessage, type Trade } from '@tickerflow/common';
+import { loadSchema, parseFrame, singleObjectCodec, subscribeMessage, type Trade, type TradeValue } from '@tickerflow/common';
 import { createTopic, eventually, histogramQuantile, runKafkaTool, sample, startService, startSimProcess, type KafkaBroker } from '@tickerflow/harness';
 import { cpuSeconds, peakRssBytes } from './measure.js';
 import { BENCH_SYMBOLS } from './symbols.js';
@@ -28,7 +28,7 @@ export interface ProducerBenchResult {
 
 /** The mean size of a trade record as the producer writes it (key + Avro value). */
 function meanRecordBytes(): number {
-  const codec = singleObjectCodec<Trade & { receivedAt: number }>(loadSchema('trade'));
+  const codec = singleObjectCodec<TradeValue>(loadSchema('trade'));
   const t = { symbol: 'AAPL', price: 187.23, volume: 120, timestamp: Date.now(), conditions: ['1', '12'], receivedAt: Date.now() };
   return codec.encode(t).length + t.symbol.length;
 }
@@ -53,7 +53,10 @@ async function measureProducer(broker: KafkaBroker, rate: number, windowMs: numb
   });
   try {
     const port = await producer.port();
-    await eventually(async () => sample(await scrape(port), 'tickerflow_producer_trades_produced_total') > 0, 60_000, 'producer streaming');
+    await eventually(async () => sample(await scrape(port), 'tickerflow_producer_trades_produced_total') > 0, {
+      timeoutMs: 60_000,
+      what: 'producer streaming',
+    });
     await sleep(3000);
     const [m0, s0, c0, t0] = [await scrape(port), await (await fetch(`${sim.httpUrl}/metrics`)).text(), cpuSeconds(producer.pid), Date.now()];
     await sleep(windowMs);
@@ -83,7 +86,7 @@ async function measureNaive(broker: KafkaBroker, windowMs: number): Promise<numb
   const kafka = new Kafka({ clientId: 'naive', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const codec = singleObjectCodec<Trade & { receivedAt: number }>(loadSchema('trade'));
+  const codec = singleObjectCodec<TradeValue>(loadSchema('trade'));
   const queue: Trade[] = [];
   const ws = new WebSocket(`${sim.url}?token=${TOKEN}`);
   ws.on('open', () => BENCH_SYMBOLS.forEach((s) => ws.send(subscribeMessage(s))));

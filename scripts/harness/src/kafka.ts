@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { binaries } from './paths.js';
-import { freePort, startProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { eventually } from './eventually.js';
+import { freePort, startProcess, type ManagedProcess } from './processes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -95,7 +96,7 @@ export async function startKafka(workDir: string, opts: { heap?: string; propert
     });
     const logged = () => (existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').split('Kafka Server started').length - 1 : 0);
     const before = logged();
-    await waitUntil(proc, 'the broker to start', async () => logged() > before && (await tcpOpen(port)), 120_000);
+    await eventually(async () => logged() > before && (await tcpOpen(port)), { timeoutMs: 120_000, what: 'the broker to start', untilExit: proc });
     return proc;
   };
   let proc = await launch();

@@ -4,7 +4,8 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { binaries } from './paths.js';
-import { freePort, startProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { eventually } from './eventually.js';
+import { freePort, startProcess, type ManagedProcess } from './processes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -47,7 +48,7 @@ export async function startKube(workDir: string): Promise<KubeControlPlane> {
     logFile: join(dir, 'etcd.log'),
   });
   try {
-    await waitUntil(etcd, 'etcd health', async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok, 60_000);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok, { timeoutMs: 60_000, what: 'etcd health', untilExit: etcd });
   } catch (err) {
     await etcd.stop();
     throw err;
@@ -87,7 +88,7 @@ export async function startKube(workDir: string): Promise<KubeControlPlane> {
     key: readFileSync(join(certs, 'admin.key')),
   };
   try {
-    await waitUntil(apiserver, 'kube-apiserver /readyz', () => httpsOk(`${server}/readyz`, tls), 180_000);
+    await eventually(() => httpsOk(`${server}/readyz`, tls), { timeoutMs: 180_000, what: 'kube-apiserver /readyz', untilExit: apiserver });
   } catch (err) {
     await stop();
     throw err;

@@ -91,31 +91,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/**
- * Polls `probe` until it resolves true. Fails early when the process exits,
- * quoting the end of its log so the reason is visible in the test output.
- */
-export async function waitUntil(proc: ManagedProcess, what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  let ended = false;
-  void proc.exited.then(() => {
-    ended = true;
-  });
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (ended) {
-      throw new Error(`${proc.name} exited before ${what}; log tail:\n${tail(proc.logFile)}`);
-    }
-    try {
-      if (await probe()) return;
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await sleep(250);
-  }
-  throw new Error(`${proc.name}: timed out waiting for ${what} (${lastError}); log tail:\n${tail(proc.logFile)}`);
-}
-
 export function tail(file: string, lines = 30): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');

@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { binaries } from './paths.js';
-import { freePort, startProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { eventually } from './eventually.js';
+import { freePort, startProcess, type ManagedProcess } from './processes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -50,7 +51,7 @@ export async function startPrometheus(workDir: string, scrape: ScrapeTarget[], r
     logFile: join(dir, 'prometheus.log'),
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(proc, 'Prometheus /-/ready', async () => (await fetch(`${url}/-/ready`)).ok, 60_000);
+  await eventually(async () => (await fetch(`${url}/-/ready`)).ok, { timeoutMs: 60_000, what: 'Prometheus /-/ready', untilExit: proc });
   return {
     url,
     process: proc,

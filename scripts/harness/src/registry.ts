@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { binaries } from './paths.js';
-import { freePort, startProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { eventually } from './eventually.js';
+import { freePort, startProcess, type ManagedProcess } from './processes.js';
 
 export interface SchemaRegistry {
   /** Base URL of the Confluent-compatible API (what SCHEMA_REGISTRY_URL takes). */
@@ -42,11 +43,10 @@ export async function startSchemaRegistry(workDir: string, opts: { user?: { name
     cwd: dir,
     logFile: join(dir, 'registry.log'),
   });
-  await waitUntil(
-    proc,
-    'the schema registry to answer',
-    async () => (await fetch(`http://127.0.0.1:${managementPort}/health/ready`).catch(() => undefined))?.ok === true,
-    120_000,
-  );
+  await eventually(async () => (await fetch(`http://127.0.0.1:${managementPort}/health/ready`).catch(() => undefined))?.ok === true, {
+    timeoutMs: 120_000,
+    what: 'the schema registry to answer',
+    untilExit: proc,
+  });
   return { url: `http://127.0.0.1:${port}/apis/ccompat/v7`, process: proc, stop: () => proc.stop(10_000) };
 }

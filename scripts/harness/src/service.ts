@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 import { sample } from './prom-text.js';
 
-/** One of our services, run as a real process from its bin, with its output captured. */
+/** One of our services, run as a real process from its bin, with its output captured (or shown, see ServiceOptions.stdio). */
 export interface ServiceProcess {
   readonly pid: number;
-  /** Everything it wrote to stdout and stderr so far. */
+  /** Everything it wrote to stdout and stderr so far ('' when its output goes to the terminal). */
   output(): string;
-  /** The ops HTTP port, read from its start-up log line (HTTP_PORT=0 picks a free one). */
+  /**
+   * The ops HTTP port, read from its start-up log line (HTTP_PORT=0 picks a free one).
+   * With its output on the terminal it is the HTTP_PORT given, which must then be nonzero.
+   */
   port(): Promise<number>;
   get(path: string): Promise<{ status: number; body: string }>;
   /** Sends a signal and resolves with the exit code (or signal name). */
@@ -16,18 +19,29 @@ export interface ServiceProcess {
   exited: Promise<number | string>;
 }
 
-export function startService(bin: string, env: Record<string, string>, opts: { inheritEnv?: boolean } = {}): ServiceProcess {
+export interface ServiceOptions {
+  /** false: only PATH from this process's environment, the rest from `env` (default true). */
+  inheritEnv?: boolean;
+  /** 'pipe' (default): output captured for output() and port(); 'inherit': written to this process's terminal. */
+  stdio?: 'pipe' | 'inherit';
+  /** Its own process group, so a terminal's Ctrl-C reaches only this process, which stops the service itself. */
+  detached?: boolean;
+}
+
+export function startService(bin: string, env: Record<string, string>, opts: ServiceOptions = {}): ServiceProcess {
+  const childEnv = { ...(opts.inheritEnv === false ? { PATH: process.env.PATH } : process.env), HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ...env };
   const child = spawn(process.execPath, [join(repoRoot, 'node_modules', '.bin', bin)], {
-    env: { ...(opts.inheritEnv === false ? { PATH: process.env.PATH } : process.env), HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv,
+    stdio: ['ignore', opts.stdio ?? 'pipe', opts.stdio ?? 'pipe'],
+    detached: opts.detached ?? false,
   });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   let portPromise: Promise<number> | undefined;
-  const port = () =>
-    (portPromise ??= new Promise<number>((resolve, reject) => {
+  const logged = () =>
+    new Promise<number>((resolve, reject) => {
       const look = () => {
         for (const line of out.split('\n')) {
           if (!line.startsWith('{')) continue;
@@ -42,7 +56,13 @@ export function startService(bin: string, env: Record<string, string>, opts: { i
         setTimeout(look, 50);
       };
       look();
-    }));
+    });
+  const given = () => {
+    const port = Number(childEnv.HTTP_PORT);
+    if (Number.isInteger(port) && port > 0) return Promise.resolve(port);
+    return Promise.reject(new Error(`${bin}: its output goes to the terminal, so its port is known only from a nonzero HTTP_PORT (not ${childEnv.HTTP_PORT})`));
+  };
+  const port = () => (portPromise ??= opts.stdio === 'inherit' ? given() : logged());
   return {
     pid: child.pid!,
     output: () => out,
@@ -60,7 +80,9 @@ export function startService(bin: string, env: Record<string, string>, opts: { i
 }
 
 /** Starts finnhub-sim from its bin as a separate process and resolves with its WebSocket URL (its first stdout line). */
-export async function startSimProcess(args: string[]): Promise<{ url: string; httpUrl: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function startSimProcess(
+  args: string[],
+): Promise<{ url: string; httpUrl: string; child: ChildProcess; stop(signal?: NodeJS.Signals): Promise<void> }> {
   // Its own process group: a Ctrl-C reaches the parent, which stops it.
   const child = spawn(process.execPath, [join(repoRoot, 'node_modules', '.bin', 'finnhub-sim'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -80,11 +102,11 @@ export async function startSimProcess(args: string[]): Promise<{ url: string; ht
     url,
     httpUrl: url.replace(/^ws/, 'http'),
     child,
-    stop: () =>
+    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        child.kill(signal);
       }),
   };
 }

@@ -37,7 +37,7 @@ describe('Prometheus and promtool from Debian', () => {
   it('scrapes a /metrics endpoint and answers a PromQL query over the HTTP API', async () => {
     const { port } = server.address() as AddressInfo;
     prometheus = await startPrometheus(join(harnessDir(), 'smoke'), [{ job: 'smoke', targets: [`127.0.0.1:${port}`] }]);
-    await eventually(async () => (await prometheus!.query('tickerflow_smoke_events_total')).length === 1, 60_000, 'first scrape');
+    await eventually(async () => (await prometheus!.query('tickerflow_smoke_events_total')).length === 1, { timeoutMs: 60_000, what: 'first scrape' });
     const [sample] = await prometheus.query('tickerflow_smoke_events_total');
     assert.equal(sample!.value[1], '7');
     assert.equal(sample!.metric.job, 'smoke');

@@ -87,3 +87,15 @@ export const env = {
         message: `must be a URL with scheme ${protocols.join(' or ')}`,
       }),
 };
+
+/**
+ * The settings every service shares (its Kafka connection is `kafkaEnvSchema`):
+ * only the graceful-stop budget differs, by what a service has to finish.
+ */
+export const serviceEnvSchema = (shutdownTimeoutMs: number) => ({
+  HTTP_PORT: env.int(8080, 0),
+  // All interfaces in a pod; 127.0.0.1 for local runs.
+  HTTP_HOST: env.string('0.0.0.0'),
+  LOG_LEVEL: env.logLevel(),
+  SHUTDOWN_TIMEOUT_MS: env.int(shutdownTimeoutMs, 100),
+});

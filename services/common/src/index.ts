@@ -10,6 +10,7 @@ export * from './ops-server.js';
 export * from './service.js';
 export * from './shutdown.js';
 export * from './finnhub/protocol.js';
-export * from './kafka.js';
+export * from './kafka/index.js';
 export * from './candles/index.js';
 export * from './trades-topic.js';
+export * from './candles-topic.js';

@@ -13,14 +13,14 @@ export interface RetryOptions extends BackoffOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
+/** For a failure that repeats: log the first and then every tenth (a metric counts each). */
+export const worthLogging = (attempt: number): boolean => attempt === 1 || attempt % 10 === 0;
+
 /**
  * Runs `fn` until it succeeds, waiting a bounded, jittered, exponentially
  * growing delay between attempts. An error that is not retriable, the last
  * attempt's error, or an abort ends it by throwing.
  */
-/** For a failure that repeats: log the first and then every tenth (a metric counts each). */
-export const worthLogging = (attempt: number): boolean => attempt === 1 || attempt % 10 === 0;
-
 export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -10,13 +10,16 @@ import type { Trade } from './finnhub/protocol.js';
  */
 export const WATERMARK_HEADER = 'tickerflow-watermark';
 
+/** A trade as the trades topic holds it (the Avro `Trade` record): Finnhub's fields and when the producer received it. */
 export interface TradeValue extends Trade {
+  /** When the producer read the frame, epoch ms. */
   receivedAt: number;
 }
 
 export type TradesTopicRecord = { kind: 'trade'; trade: TradeValue } | { kind: 'watermark'; time: number };
 
-export type InvalidReason = AvroDecodeError['reason'] | 'empty-value' | 'invalid-trade' | 'key-mismatch' | 'bad-watermark' | 'future-timestamp';
+export type InvalidReason =
+  AvroDecodeError['reason'] | 'empty-value' | 'invalid-trade' | 'key-mismatch' | 'bad-watermark' | 'future-timestamp' | 'invalid-candle';
 
 /**
  * How far an event time may be ahead of its record's Kafka timestamp. One
@@ -31,7 +34,7 @@ export const MAX_EVENT_TIME_AHEAD_MS = 3_600_000;
 const MAX_PRICE = 1e12;
 const MAX_VOLUME = 1e15;
 
-/** A record of the trades topic that cannot be used: it goes to the dead-letter topic. */
+/** A record that cannot be used: counted by its reason (the consumer sends bad trades to the dead-letter topic). */
 export class InvalidRecordError extends Error {
   override readonly name = 'InvalidRecordError';
   constructor(

@@ -1,4 +1,14 @@
-import { createKafka, loadSchema, readerCodec, schemaRegistryFrom, topicCodec, type Candle, type Logger, type TradeValue } from '@tickerflow/common';
+import {
+  createKafkajsClient,
+  kafkaConnection,
+  loadSchema,
+  readerCodec,
+  schemaRegistryFrom,
+  topicCodec,
+  type Candle,
+  type Logger,
+  type TradeValue,
+} from '@tickerflow/common';
 import type { Registry } from 'prom-client';
 import { createCandleConsumer } from './candle-consumer.js';
 import type { ConsumerConfig } from './config.js';
@@ -18,13 +28,29 @@ export async function consumerCodecs(config: ConsumerConfig) {
 
 /** Trades topic → candles topic (and dead letters), exactly once. */
 export function createConsumerApp(config: ConsumerConfig, deps: { registry: Registry; logger: Logger; codecs: Awaited<ReturnType<typeof consumerCodecs>> }) {
-  const loop = createCandleConsumer(config, {
-    kafka: createKafka(config, 'tickerflow-consumer', deps.logger),
-    tradeCodec: deps.codecs.trade,
-    candleCodec: deps.codecs.candle,
-    metrics: createConsumerMetrics(deps.registry),
-    logger: deps.logger,
-  });
+  const loop = createCandleConsumer(
+    {
+      tradesTopic: config.TRADES_TOPIC,
+      candlesTopic: config.CANDLES_TOPIC,
+      deadLetterTopic: config.DLQ_TOPIC,
+      group: config.CONSUMER_GROUP,
+      intervals: config.CANDLE_INTERVALS,
+      allowedLatenessMs: config.ALLOWED_LATENESS,
+      maxEventTimeAheadMs: config.MAX_EVENT_TIME_AHEAD,
+      startFrom: config.CONSUMER_START,
+      maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+      partitionsConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
+      sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+      symbolLabelsMax: config.CONSUMER_SYMBOL_LABELS_MAX,
+    },
+    {
+      kafka: createKafkajsClient(kafkaConnection(config), 'tickerflow-consumer', deps.logger),
+      tradeCodec: deps.codecs.trade,
+      candleCodec: deps.codecs.candle,
+      metrics: createConsumerMetrics(deps.registry),
+      logger: deps.logger,
+    },
+  );
   return {
     readiness: [{ name: 'kafka', ready: loop.ready }],
     start: (ctx: { fail: (err: Error) => void }) => loop.start(ctx),

@@ -1,7 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, boundedLabel, retry, worthLogging, type Candle, type Codec, type Logger, type ReaderCodec, type TradeValue } from '@tickerflow/common';
+import {
+  backoffDelay,
+  boundedLabel,
+  retry,
+  worthLogging,
+  type Candle,
+  type Codec,
+  type Interval,
+  type Logger,
+  type ReaderCodec,
+  type TradeValue,
+} from '@tickerflow/common';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
-import type { ConsumerConfig } from './config.js';
 import type { ConsumerMetrics } from './metrics.js';
 import {
   createPartitionProcessor,
@@ -15,21 +25,23 @@ import {
 import { deadLetterRecord, fitDeadLetter } from './dead-letter.js';
 import { chunkBySize, type SizedMessage } from './chunks.js';
 
-type Settings = Pick<
-  ConsumerConfig,
-  | 'TRADES_TOPIC'
-  | 'MAX_EVENT_TIME_AHEAD'
-  | 'CANDLES_TOPIC'
-  | 'DLQ_TOPIC'
-  | 'CONSUMER_GROUP'
-  | 'CANDLE_INTERVALS'
-  | 'ALLOWED_LATENESS'
-  | 'CONSUMER_START'
-  | 'CONSUMER_MAX_BYTES_PER_PARTITION'
-  | 'CONSUMER_PARTITIONS_CONCURRENTLY'
-  | 'CONSUMER_SESSION_TIMEOUT_MS'
-  | 'CONSUMER_SYMBOL_LABELS_MAX'
->;
+export interface CandleConsumerOptions {
+  tradesTopic: string;
+  candlesTopic: string;
+  deadLetterTopic: string;
+  group: string;
+  intervals: readonly Interval[];
+  allowedLatenessMs: number;
+  /** A trade or watermark this far ahead of its record's Kafka timestamp is a dead letter. */
+  maxEventTimeAheadMs: number;
+  /** Where a new consumer group starts. */
+  startFrom: 'earliest' | 'latest';
+  maxBytesPerPartition: number;
+  partitionsConcurrently: number;
+  sessionTimeoutMs: number;
+  /** Distinct symbols labelled in per-symbol metrics; the rest count as `_other`. */
+  symbolLabelsMax: number;
+}
 
 /** kafkajs marks broker errors worth retrying; its own wrappers carry the broker's error as `cause`. */
 export function kafkajsRetriable(err: unknown): boolean {
@@ -68,7 +80,7 @@ interface Assigned {
  * checkpoint in its metadata) commit in one transaction.
  */
 export function createCandleConsumer(
-  settings: Settings,
+  options: CandleConsumerOptions,
   deps: { kafka: Kafka; tradeCodec: ReaderCodec<TradeValue>; candleCodec: Codec<Candle>; metrics: ConsumerMetrics; logger: Logger; now?: () => number },
 ) {
   /** Set by start(): ends the process (non-zero) when the consumer cannot go on. */
@@ -89,7 +101,7 @@ export function createCandleConsumer(
   let dlqMaxBytes = 1024 * 1024;
   const { kafka, metrics, logger } = deps;
   const now = deps.now ?? Date.now;
-  const topic = settings.TRADES_TOPIC;
+  const topic = options.tradesTopic;
   const assigned = new Map<number, Assigned>();
   let consumer: Consumer | undefined;
   let admin: Admin | undefined;
@@ -98,8 +110,8 @@ export function createCandleConsumer(
   /** The last batch failed (a transaction, a takeover, the registry): not ready until one commits. */
   let lastBatchFailed = false;
   let generation = 0;
-  const lateSymbol = boundedLabel(settings.CONSUMER_SYMBOL_LABELS_MAX);
-  for (const i of settings.CANDLE_INTERVALS) metrics.candlesEmitted.inc({ interval: i.name }, 0);
+  const lateSymbol = boundedLabel(options.symbolLabelsMax);
+  for (const i of options.intervals) metrics.candlesEmitted.inc({ interval: i.name }, 0);
 
   async function release(partition: number) {
     const a = assigned.get(partition);
@@ -115,7 +127,7 @@ export function createCandleConsumer(
     const takenIn = generation;
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
-      transactionalId: `${settings.CONSUMER_GROUP}-${topic}-${partition}`,
+      transactionalId: `${options.group}-${topic}-${partition}`,
       maxInFlightRequests: 1,
       idempotent: true,
       transactionTimeout: 60_000,
@@ -125,7 +137,7 @@ export function createCandleConsumer(
       await producer.connect();
       // InitProducerId: bumps the epoch (the old owner's writes now fail) and ends its open transaction.
       await (await producer.transaction()).abort();
-      const [offsets] = await admin!.fetchOffsets({ groupId: settings.CONSUMER_GROUP, topics: [topic] });
+      const [offsets] = await admin!.fetchOffsets({ groupId: options.group, topics: [topic] });
       const committed = offsets?.partitions.find((p) => p.partition === partition);
       checkpoint =
         committed && Number(committed.offset) >= 0
@@ -141,10 +153,10 @@ export function createCandleConsumer(
       producer,
       committed: checkpoint.offset,
       processor: createPartitionProcessor(checkpoint, {
-        intervals: settings.CANDLE_INTERVALS,
-        allowedLatenessMs: settings.ALLOWED_LATENESS,
+        intervals: options.intervals,
+        allowedLatenessMs: options.allowedLatenessMs,
         codec: deps.tradeCodec,
-        maxAheadMs: settings.MAX_EVENT_TIME_AHEAD,
+        maxAheadMs: options.maxEventTimeAheadMs,
       }),
     };
     if (checkpoint.replayFrom !== firstOffset) a.seekingTo = checkpoint.replayFrom;
@@ -164,13 +176,13 @@ export function createCandleConsumer(
     try {
       // In requests within the brokers' limits: a backlog of poison records must not make one request too large to ever commit.
       const candles: SizedMessage[] = out.candles.map((c) => ({ key: c.symbol, value: deps.candleCodec.encode(c) }));
-      for (const messages of chunkBySize(candles, SEND_BUDGET_BYTES)) await tx.send({ topic: settings.CANDLES_TOPIC, messages });
+      for (const messages of chunkBySize(candles, SEND_BUDGET_BYTES)) await tx.send({ topic: options.candlesTopic, messages });
       const deadLetters = out.deadLetters.map((d) => fitDeadLetter(deadLetterRecord(d, topic, partition), dlqMaxBytes));
-      for (const messages of chunkBySize(deadLetters, Math.min(SEND_BUDGET_BYTES, dlqMaxBytes))) await tx.send({ topic: settings.DLQ_TOPIC, messages });
+      for (const messages of chunkBySize(deadLetters, Math.min(SEND_BUDGET_BYTES, dlqMaxBytes))) await tx.send({ topic: options.deadLetterTopic, messages });
       await retry(
         () =>
           tx.sendOffsets({
-            consumerGroupId: settings.CONSUMER_GROUP,
+            consumerGroupId: options.group,
             topics: [
               {
                 topic,
@@ -199,11 +211,14 @@ export function createCandleConsumer(
     if (last?.timestamp !== undefined) metrics.recordLatency.observe(Math.max(0, now() - last.timestamp) / 1000);
   }
 
-  async function eachBatch(payload: EachBatchPayload) {
-    const { batch } = payload;
-    const { partition } = batch;
-    if (batch.isEmpty() || !payload.isRunning() || payload.isStale()) return;
-    const started = now();
+  /**
+   * Ownership: the partition's state for this batch, taken over afresh after
+   * a rebalance (fence the previous owner, read its checkpoint) and moved to
+   * the rebuild start. Undefined when this batch is not to be processed
+   * (a takeover failed and backs off, or a seek was made).
+   */
+  async function own(payload: EachBatchPayload): Promise<Assigned | undefined> {
+    const { partition } = payload.batch;
     let a = assigned.get(partition);
     if (a && a.generation !== generation) {
       await release(partition);
@@ -214,11 +229,11 @@ export function createCandleConsumer(
       if (failed > 0) {
         // The same batch comes back at once after a failure: wait before trying again.
         await sleep(retryDelay(failed));
-        if (!payload.isRunning() || payload.isStale()) return;
+        if (!payload.isRunning() || payload.isStale()) return undefined;
         await payload.heartbeat();
       }
       try {
-        a = await acquire(partition, Number(batch.firstOffset()));
+        a = await acquire(partition, Number(payload.batch.firstOffset()));
       } catch (err) {
         if (!kafkajsRetriable(err)) {
           // Retrying cannot help (ACLs refusing the transactional id, a broker's transaction.max.timeout.ms below ours).
@@ -226,26 +241,58 @@ export function createCandleConsumer(
           throw err;
         }
         partitionFailed(partition, err, 'taking over the partition failed; retrying with backoff');
-        return;
+        return undefined;
       }
     }
-    if (a.seekingTo !== undefined) {
-      const first = Number(batch.firstOffset());
-      if (first > a.seekingTo) {
-        const earliest = Number((await admin!.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0);
-        if (earliest > a.seekingTo) {
-          // Retention deleted part of what the open windows need: rebuild from what is left.
-          logger.warn({ partition, wanted: a.seekingTo, earliest }, 'input needed for the rebuild is gone; open windows rebuilt from the earliest record left');
-          a.seekingTo = earliest;
-        }
-        if (first > a.seekingTo && a.seeks < 2) {
-          a.seeks++;
-          consumer!.seek({ topic, partition, offset: String(a.seekingTo) });
-          return;
-        }
+    return (await seekToRebuildStart(partition, a, Number(payload.batch.firstOffset()))) ? undefined : a;
+  }
+
+  /** Seeks back to where the open windows' input starts, if this batch starts after it; true when a seek was made. */
+  async function seekToRebuildStart(partition: number, a: Assigned, first: number): Promise<boolean> {
+    if (a.seekingTo === undefined) return false;
+    if (first > a.seekingTo) {
+      const earliest = Number((await admin!.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0);
+      if (earliest > a.seekingTo) {
+        // Retention deleted part of what the open windows need: rebuild from what is left.
+        logger.warn({ partition, wanted: a.seekingTo, earliest }, 'input needed for the rebuild is gone; open windows rebuilt from the earliest record left');
+        a.seekingTo = earliest;
       }
-      a.seekingTo = undefined;
+      if (first > a.seekingTo && a.seeks < 2) {
+        a.seeks++;
+        consumer!.seek({ topic, partition, offset: String(a.seekingTo) });
+        return true;
+      }
     }
+    a.seekingTo = undefined;
+    return false;
+  }
+
+  /**
+   * Commit: the batch's output and input offset in one transaction, when the
+   * checkpoint moved. False when it failed: the state is dropped and, if the
+   * partition is still ours, the next batch rebuilds from the checkpoint.
+   */
+  async function commitIfAdvanced(partition: number, a: Assigned, out: BatchOutput, records: readonly InputRecord[]): Promise<boolean> {
+    if (!out.checkpoint || out.checkpoint.offset <= a.committed) return true;
+    try {
+      await commit(partition, a, out, records);
+    } catch (err) {
+      // Fenced (the partition moved) or the broker failed.
+      partitionFailed(partition, err, 'transaction failed; partition state dropped, retrying with backoff');
+      await release(partition);
+      return false;
+    }
+    failures.delete(partition);
+    return true;
+  }
+
+  async function eachBatch(payload: EachBatchPayload) {
+    const { batch } = payload;
+    const { partition } = batch;
+    if (batch.isEmpty() || !payload.isRunning() || payload.isStale()) return;
+    const started = now();
+    const a = await own(payload);
+    if (!a) return;
     const records: InputRecord[] = batch.messages.map((m) => ({
       offset: Number(m.offset),
       key: m.key,
@@ -270,22 +317,10 @@ export function createCandleConsumer(
       return;
     }
     metrics.recordsReplayed.inc(out.replayed);
-    if (out.checkpoint && out.checkpoint.offset > a.committed) {
-      try {
-        await commit(partition, a, out, records);
-      } catch (err) {
-        // Fenced (the partition moved) or the broker failed: drop the state; if
-        // the partition is still ours, the next batch rebuilds from the checkpoint.
-        partitionFailed(partition, err, 'transaction failed; partition state dropped, retrying with backoff');
-        await release(partition);
-        return;
-      }
-      failures.delete(partition);
-    }
+    if (!(await commitIfAdvanced(partition, a, out, records))) return;
     // Moves kafkajs's fetch position on (offsets are committed by the transaction, not by kafkajs).
     payload.resolveOffset(batch.lastOffset());
-    const high = Number(batch.highWatermark);
-    metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, high - a.committed));
+    metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - a.committed));
     const wm = a.processor.aggregator.watermark();
     if (Number.isFinite(wm)) metrics.watermark.set({ topic, partition: String(partition) }, wm / 1000);
     metrics.batchDuration.observe((now() - started) / 1000);
@@ -299,13 +334,13 @@ export function createCandleConsumer(
       fail = ctx.fail;
       admin = kafka.admin();
       await admin.connect();
-      dlqMaxBytes = await topicMaxMessageBytes(admin, settings.DLQ_TOPIC, dlqMaxBytes);
+      dlqMaxBytes = await topicMaxMessageBytes(admin, options.deadLetterTopic, dlqMaxBytes);
       consumer = kafka.consumer({
-        groupId: settings.CONSUMER_GROUP,
-        maxBytesPerPartition: settings.CONSUMER_MAX_BYTES_PER_PARTITION,
-        maxBytes: Math.max(10 * 1024 * 1024, settings.CONSUMER_MAX_BYTES_PER_PARTITION * settings.CONSUMER_PARTITIONS_CONCURRENTLY),
-        sessionTimeout: settings.CONSUMER_SESSION_TIMEOUT_MS,
-        heartbeatInterval: Math.max(500, Math.floor(settings.CONSUMER_SESSION_TIMEOUT_MS / 10)),
+        groupId: options.group,
+        maxBytesPerPartition: options.maxBytesPerPartition,
+        maxBytes: Math.max(10 * 1024 * 1024, options.maxBytesPerPartition * options.partitionsConcurrently),
+        sessionTimeout: options.sessionTimeoutMs,
+        heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
       });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         joined = true;
@@ -324,11 +359,11 @@ export function createCandleConsumer(
         else fail(new Error(`the Kafka consumer stopped for good: ${payload.error.message}`, { cause: payload.error }));
       });
       await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: settings.CONSUMER_START === 'earliest' });
+      await consumer.subscribe({ topic, fromBeginning: options.startFrom === 'earliest' });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: settings.CONSUMER_PARTITIONS_CONCURRENTLY,
+        partitionsConsumedConcurrently: options.partitionsConcurrently,
         eachBatch,
       });
     },

@@ -1,8 +1,9 @@
-import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
+import { crossFieldChecks, env, serviceEnvSchema, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
 import { z } from 'zod';
 
 export const consumerConfigSchema = z
   .object({
+    ...serviceEnvSchema(30_000),
     ...kafkaEnvSchema,
     ...schemaRegistryEnvSchema,
     TRADES_TOPIC: env.string('finnhub.trades'),
@@ -21,11 +22,6 @@ export const consumerConfigSchema = z
     CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 1000),
     // Distinct symbols labelled in per-symbol metrics; the rest count as `_other`.
     CONSUMER_SYMBOL_LABELS_MAX: env.int(1000, 1),
-    HTTP_PORT: env.int(8080, 0),
-    // All interfaces in a pod; 127.0.0.1 for local runs.
-    HTTP_HOST: env.string('0.0.0.0'),
-    LOG_LEVEL: env.logLevel(),
-    SHUTDOWN_TIMEOUT_MS: env.int(30_000, 100),
   })
   .superRefine(kafkaEnvRefinement, crossFieldChecks);
 

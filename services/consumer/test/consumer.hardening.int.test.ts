@@ -54,7 +54,10 @@ describe('consumer hardening against the real Kafka', () => {
       'each exactly once',
     );
     assert.equal(await metric(c, 'tickerflow_consumer_dlq_records_total{reason="bad-magic"}'), count);
-    await eventually(async () => (await metric(c, `tickerflow_consumer_lag_records{topic="${topics.trades}",partition="0"}`)) === 0, 30_000, 'lag zero');
+    await eventually(async () => (await metric(c, `tickerflow_consumer_lag_records{topic="${topics.trades}",partition="0"}`)) === 0, {
+      timeoutMs: 30_000,
+      what: 'lag zero',
+    });
   });
 
   it('late trades of a flood of distinct symbols are counted under a bounded label set', async () => {

@@ -50,7 +50,10 @@ describe('consumer against the real Kafka', () => {
     const rand = random(seed);
     const plan: string[] = [];
     let a = consumer(topics);
-    await eventually(async () => (await metric(a, 'tickerflow_consumer_candles_emitted_total{interval="1s"}')) > 0, 90_000, 'first candles');
+    await eventually(async () => (await metric(a, 'tickerflow_consumer_candles_emitted_total{interval="1s"}')) > 0, {
+      timeoutMs: 90_000,
+      what: 'first candles',
+    });
     let b: ServiceProcess | undefined;
     for (let round = 0; round < 5; round++) {
       const wait = 1000 + Math.floor(rand() * 4000);

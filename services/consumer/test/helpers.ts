@@ -4,6 +4,7 @@ import { createTopic, eventually, metric, readTopic, startService, type ServiceP
 import {
   InvalidRecordError,
   loadSchema,
+  readCandlesTopicRecord,
   readTradesTopicRecord,
   singleObjectCodec,
   type Candle,
@@ -58,8 +59,7 @@ export async function caughtUp(brokers: string[], topics: Topics, timeoutMs = 12
         const [committed] = await admin.fetchOffsets({ groupId: topics.group, topics: [topics.trades] });
         return ends.every((e) => committed?.partitions.find((c) => c.partition === e.partition)?.offset === e.high);
       },
-      timeoutMs,
-      'consumer group committed up to the log end',
+      { timeoutMs, what: 'consumer group committed up to the log end' },
     );
   } finally {
     await admin.disconnect();
@@ -98,9 +98,8 @@ export async function recomputeCandles(
 /** The committed candles topic, decoded. */
 export async function committedCandles(brokers: string[], topic: string, codec: Codec<Candle> = candleCodec): Promise<Candle[]> {
   return (await readTopic(brokers, topic)).map((r) => {
-    const c = codec.decode(r.value!);
-    if (r.key?.toString() !== c.symbol) throw new Error(`candle key ${r.key?.toString()} is not its symbol ${c.symbol}`);
-    return { ...c, tradeCount: Number(c.tradeCount) };
+    if (!r.key) throw new Error(`candle at offset ${r.offset} has no key`);
+    return readCandlesTopicRecord(codec, r);
   });
 }
 

@@ -58,16 +58,14 @@ describe('the pipeline with a schema registry (Apicurio, basic auth)', () => {
     });
     processes.push(producer, consumer, dashboard);
 
-    await eventually(
-      async () => (await metric(consumer, 'tickerflow_consumer_candles_emitted_total{interval="2s"}')) > 20,
-      90_000,
-      'candles from Confluent-framed trades',
-    );
-    await eventually(
-      async () => (await metric(dashboard, `tickerflow_dashboard_records_read_total{topic="${topics.candles}"}`)) > 20,
-      60_000,
-      'the dashboard reads the candles',
-    );
+    await eventually(async () => (await metric(consumer, 'tickerflow_consumer_candles_emitted_total{interval="2s"}')) > 20, {
+      timeoutMs: 90_000,
+      what: 'candles from Confluent-framed trades',
+    });
+    await eventually(async () => (await metric(dashboard, `tickerflow_dashboard_records_read_total{topic="${topics.candles}"}`)) > 20, {
+      timeoutMs: 60_000,
+      what: 'the dashboard reads the candles',
+    });
     await fetch(`${sim.httpUrl}/control/generating`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ on: false }) });
     await sleep(3000); // watermark records close the last windows
     await caughtUp(brokers, topics);

@@ -1,8 +1,9 @@
-import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
+import { crossFieldChecks, env, serviceEnvSchema, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
 import { z } from 'zod';
 
 export const dashboardConfigSchema = z
   .object({
+    ...serviceEnvSchema(10_000),
     ...kafkaEnvSchema,
     ...schemaRegistryEnvSchema,
     TRADES_TOPIC: env.string('finnhub.trades'),
@@ -20,11 +21,6 @@ export const dashboardConfigSchema = z
     SSE_CLIENT_BUFFER_BYTES: env.int(1024 * 1024, 1024),
     // Unsent output over all clients: memory for slow readers is bounded by this, not by the client count.
     SSE_BUFFER_BYTES: env.int(64 * 1024 * 1024, 1024),
-    SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
-    HTTP_PORT: env.int(8080, 0),
-    // All interfaces in a pod; 127.0.0.1 for local runs.
-    HTTP_HOST: env.string('0.0.0.0'),
-    LOG_LEVEL: env.logLevel(),
   })
   .superRefine(kafkaEnvRefinement, crossFieldChecks);
 

@@ -1,10 +1,9 @@
 import {
-  AvroDecodeError,
   candleKey,
   createCandleAggregator,
   InvalidRecordError,
+  readCandlesTopicRecord,
   readTradesTopicRecord,
-  windowStartOf,
   type Candle,
   type CandleAggregator,
   type ReaderCodec,
@@ -53,13 +52,6 @@ export interface FeedDeps {
 }
 
 const key = (symbol: string, interval: string) => `${symbol}\u0000${interval}`;
-
-function invalidCandle(c: Candle): string | undefined {
-  if (c.symbol.length === 0) return 'empty symbol';
-  if (![c.open, c.high, c.low, c.close, c.volume, c.vwap].every(Number.isFinite)) return 'non-finite price or volume';
-  if (!(c.windowEnd > c.windowStart)) return 'window ends before it starts';
-  return undefined;
-}
 
 /**
  * Kafka → store → events. Final candles come from the candles topic (from
@@ -124,13 +116,7 @@ export function createFeed(opts: FeedOptions, deps: FeedDeps) {
         continue;
       }
       const t = record.trade;
-      const late = agg.add(t, Number(m.offset));
-      if (late.length > 0) metrics.lateTrades.inc();
-      store.trade(t.symbol, t.price, t.timestamp);
-      symbols.add(t.symbol);
-      for (const interval of opts.intervals) {
-        if (late.includes(interval)) continue;
-        const windowStart = windowStartOf(t.timestamp, interval.ms);
+      const late = agg.add(t, Number(m.offset), (interval, windowStart) => {
         touchedWindows.add(candleKey({ symbol: t.symbol, interval: interval.name, windowStart }));
         const k = key(t.symbol, interval.name);
         const l = latest.get(k);
@@ -139,7 +125,10 @@ export function createFeed(opts: FeedOptions, deps: FeedDeps) {
           if (windowStart > l.windowStart) l.windowStart = windowStart;
           if (t.timestamp > l.lastTradeTs) l.lastTradeTs = t.timestamp;
         }
-      }
+      });
+      if (late.length > 0) metrics.lateTrades.inc();
+      store.trade(t.symbol, t.price, t.timestamp);
+      symbols.add(t.symbol);
       closed.push(...agg.advance(t.timestamp));
     }
     // Closed here first (they are older), as forming: the final candle from the candles topic replaces them.
@@ -166,42 +155,26 @@ export function createFeed(opts: FeedOptions, deps: FeedDeps) {
   function onCandles(_partition: number, messages: readonly KafkaMessage[]) {
     metrics.recordsRead.inc({ topic: opts.candlesTopic }, messages.length);
     for (const m of messages) {
-      if (!m.value || m.value.length === 0) {
-        metrics.invalidRecords.inc({ topic: opts.candlesTopic, reason: 'empty-value' });
-        continue;
-      }
-      let c: Candle;
+      let candle: Candle;
       try {
-        c = deps.candleCodec.decode(m.value);
+        candle = readCandlesTopicRecord(deps.candleCodec, { key: m.key ?? null, value: m.value ?? null });
       } catch (err) {
-        if (!(err instanceof AvroDecodeError)) throw err;
+        if (!(err instanceof InvalidRecordError)) throw err;
         metrics.invalidRecords.inc({ topic: opts.candlesTopic, reason: err.reason });
         continue;
       }
-      if (invalidCandle(c)) {
-        metrics.invalidRecords.inc({ topic: opts.candlesTopic, reason: 'invalid-candle' });
-        continue;
-      }
-      if (!store.knowsInterval(c.interval)) {
+      if (!store.knowsInterval(candle.interval)) {
         metrics.invalidRecords.inc({ topic: opts.candlesTopic, reason: 'unknown-interval' });
         continue;
       }
-      // avsc gives `long` as a number; keep the candle plain for JSON.
-      const candle: Candle = {
-        symbol: c.symbol,
-        interval: c.interval,
-        windowStart: Number(c.windowStart),
-        windowEnd: Number(c.windowEnd),
-        open: c.open,
-        high: c.high,
-        low: c.low,
-        close: c.close,
-        volume: c.volume,
-        vwap: c.vwap,
-        tradeCount: Number(c.tradeCount),
-      };
       if (store.put(candle, true)) {
-        events.candle({ symbol: c.symbol, interval: c.interval, candle, final: true, lastTradeTs: store.stats(c.symbol, now())?.lastTradeTs ?? null });
+        events.candle({
+          symbol: candle.symbol,
+          interval: candle.interval,
+          candle,
+          final: true,
+          lastTradeTs: store.stats(candle.symbol, now())?.lastTradeTs ?? null,
+        });
       }
     }
   }

@@ -1,4 +1,4 @@
-import { createKafka, createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
+import { createKafkajsClient, kafkaConnection, createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
 import { createDashboardApp } from './app.js';
 import { readDashboardConfig } from './config.js';
 
@@ -12,7 +12,7 @@ async function main() {
   });
   logProcessWarnings(logger);
   const registry = createRegistry();
-  const app = createDashboardApp(config, { kafka: createKafka(config, 'tickerflow-dashboard', logger), registry, logger });
+  const app = createDashboardApp(config, { kafka: createKafkajsClient(kafkaConnection(config), 'tickerflow-dashboard', logger), registry, logger });
   // The app reads Kafka in the background, retrying until it answers; the page is served meanwhile.
   await serveApp(app, {
     name: 'tickerflow-dashboard',

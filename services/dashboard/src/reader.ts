@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, type Logger } from '@tickerflow/common';
+import { retry, worthLogging, type Logger } from '@tickerflow/common';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { KafkaState } from './metrics.js';
 
@@ -33,7 +33,6 @@ export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
   const { logger, topic } = opts;
   let consumer: Consumer | undefined;
   let stopping = false;
-  let attempt = 0;
   /** Per partition: the next offset to hand on. */
   const next = new Map<number, bigint>();
   let starting: Promise<void> | undefined;
@@ -64,7 +63,6 @@ export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
     });
     consumer = c;
     c.on(c.events.GROUP_JOIN, ({ payload }) => {
-      attempt = 0;
       for (const partition of payload.memberAssignment[topic] ?? []) {
         const offset = next.get(partition);
         if (offset !== undefined) c.seek({ topic, partition, offset: offset.toString() });
@@ -95,20 +93,32 @@ export function createTopicReader(kafka: Kafka, opts: TopicReaderOptions) {
     });
   }
 
+  /** Until Kafka answers or stop() aborts: every error is worth another attempt (the brokers, the topic or the registry may come later). */
   async function startWithRetry(): Promise<void> {
-    while (!stopping) {
-      try {
-        await runOnce();
-        return;
-      } catch (err) {
-        opts.onState('error');
-        const delay = backoffDelay(attempt++, { initialMs: 500, maxMs: 15_000 });
-        logger.error({ topic, err, retryInMs: delay }, 'cannot start the Kafka reader; retrying');
-        await consumer?.disconnect().catch(() => undefined);
-        consumer = undefined;
-        await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);
-      }
-    }
+    await retry(
+      async () => {
+        try {
+          await runOnce();
+        } catch (err) {
+          opts.onState('error');
+          await consumer?.disconnect().catch(() => undefined);
+          consumer = undefined;
+          throw err;
+        }
+      },
+      {
+        initialMs: 500,
+        maxMs: 15_000,
+        signal: abort.signal,
+        retriable: () => true,
+        onRetry: (err, attempt, retryInMs) => {
+          if (worthLogging(attempt)) logger.error({ topic, err, retryInMs, attempt }, 'cannot start the Kafka reader; retrying');
+        },
+      },
+    ).catch((err: unknown) => {
+      // Only an abort ends the retries: stopping, not a failure.
+      if (!stopping) throw err;
+    });
   }
 
   async function restart() {

@@ -145,15 +145,14 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
   });
 
   it('becomes ready once both Kafka readers run, and lists the symbols trading', async () => {
-    await eventually(async () => (await dashboard!.get('/readyz')).status === 200, 60_000, 'dashboard ready');
+    await eventually(async () => (await dashboard!.get('/readyz')).status === 200, { timeoutMs: 60_000, what: 'dashboard ready' });
     assert.deepEqual(JSON.parse((await dashboard!.get('/readyz')).body), { ready: true, failing: [] });
     await eventually(
       async () => {
         const { symbols } = JSON.parse((await dashboard!.get('/api/symbols')).body) as { symbols: { symbol: string }[] };
         return SYMBOLS.every((s) => symbols.some((x) => x.symbol === s));
       },
-      60_000,
-      'every subscribed symbol traded',
+      { timeoutMs: 60_000, what: 'every subscribed symbol traded' },
     );
     const { intervals, symbols } = JSON.parse((await dashboard!.get('/api/symbols')).body) as { intervals: string[]; symbols: { symbol: string }[] };
     assert.deepEqual(intervals, ['5s', '1m']);
@@ -174,11 +173,10 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
           s.lastTime * 1000 >= windowStartOf(Date.now(), 60_000) - 60_000
         );
       },
-      60_000,
-      'AAPL 1m history and forming candle drawn',
+      { timeoutMs: 60_000, what: 'AAPL 1m history and forming candle drawn' },
     );
     // Live figures from the stream: trades per second above zero.
-    await eventually(async () => Number((await page.locator('#tps').textContent()) ?? 0) > 0, 60_000, 'trades per second shown');
+    await eventually(async () => Number((await page.locator('#tps').textContent()) ?? 0) > 0, { timeoutMs: 60_000, what: 'trades per second shown' });
     const oneMinute = await chartState(page);
     assert.equal(oneMinute.title, 'AAPL · 1m');
     assert.match(oneMinute.lastPrice, /^[\d,.]+$/);
@@ -192,8 +190,7 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
         const s = await chartState(page);
         return s.interval === '5s' && s.bars >= 1;
       },
-      60_000,
-      'AAPL 5s candles drawn',
+      { timeoutMs: 60_000, what: 'AAPL 5s candles drawn' },
     );
     const first = await chartState(page);
     await eventually(
@@ -201,8 +198,7 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
         const s = await chartState(page);
         return s.interval === '5s' && s.bars > first.bars && s.lastTime > first.lastTime;
       },
-      60_000,
-      'a new 5s candle appeared live',
+      { timeoutMs: 60_000, what: 'a new 5s candle appeared live' },
     );
     assert.equal(await page.evaluate('window.noReload'), true, 'the page was not reloaded');
     await page.screenshot({ path: join(artifactsDir('dashboard'), 'dashboard-5s.png') });
@@ -216,8 +212,7 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
           const s = await chartState(page);
           return s.symbol === symbol && s.bars >= 1 && s.canvases > 0;
         },
-        60_000,
-        `candles drawn for ${symbol}`,
+        { timeoutMs: 60_000, what: `candles drawn for ${symbol}` },
       );
     }
     const s = await chartState(page);
@@ -287,8 +282,7 @@ describe('dashboard: simulator → producer → Kafka → dashboard → Chromium
     const records = await readTopic(brokers, tradesTopic);
     await eventually(
       async () => sample((await dashboard!.get('/metrics')).body, `tickerflow_dashboard_records_read_total{topic="${tradesTopic}"}`) === records.length,
-      60_000,
-      'the dashboard read every record of the trades topic',
+      { timeoutMs: 60_000, what: 'the dashboard read every record of the trades topic' },
     );
     // The reference computation, per partition as the dashboard aggregates, then every window closed.
     const codec = singleObjectCodec<TradeValue>(loadSchema('trade'));

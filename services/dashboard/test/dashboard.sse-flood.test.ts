@@ -66,8 +66,7 @@ describe('dashboard under a flood of slow event-stream clients', () => {
       async () =>
         (await metric(dashboard, 'tickerflow_dashboard_sse_events_sent_total{event="candle"}')) >= 0 &&
         (await metric(dashboard, `tickerflow_dashboard_records_read_total{topic="${topic}"}`)) > 1000,
-      60_000,
-      'trades flowing to the dashboard',
+      { timeoutMs: 60_000, what: 'trades flowing to the dashboard' },
     );
 
     // A well-behaved client, reading all along.

@@ -28,7 +28,10 @@ describe('dashboard without Kafka', () => {
     const page = await p.get('/');
     assert.equal(page.status, 200);
     assert.match(page.body, /<select id="symbol"/);
-    await eventually(async () => sample((await p.get('/metrics')).body, 'tickerflow_dashboard_kafka_state{state="error"}') === 1, 60_000, 'Kafka state error');
+    await eventually(async () => sample((await p.get('/metrics')).body, 'tickerflow_dashboard_kafka_state{state="error"}') === 1, {
+      timeoutMs: 60_000,
+      what: 'Kafka state error',
+    });
     assert.deepEqual(await promtoolCheckMetrics((await p.get('/metrics')).body), { ok: true, output: '' });
     assert.deepEqual(JSON.parse((await p.get('/api/symbols')).body), { intervals: ['1m', '5m'], symbols: [] });
     assert.equal(await p.stop('SIGTERM'), 0);

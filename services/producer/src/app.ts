@@ -1,4 +1,4 @@
-import { OTHER_LABEL, retry, worthLogging, loadSchema, schemaRegistryFrom, topicCodec, type Codec, type Logger, type Trade } from '@tickerflow/common';
+import { OTHER_LABEL, retry, worthLogging, loadSchema, schemaRegistryFrom, topicCodec, type Codec, type Logger, type TradeValue } from '@tickerflow/common';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
@@ -10,13 +10,9 @@ import { createWatermarkTicker } from './kafka/watermarks.js';
 import { createProducerMetrics } from './metrics.js';
 import { fileSymbols, staticSymbols, type SymbolSource } from './symbols/source.js';
 
-export interface TradeRecord extends Trade {
-  receivedAt: number;
-}
-
 /** The Avro codec for trades: single-object encoding, or Confluent wire format with a registry. */
-export async function tradeCodec(config: ProducerConfig): Promise<Codec<TradeRecord>> {
-  return topicCodec<TradeRecord>(loadSchema('trade'), config.TRADES_TOPIC, schemaRegistryFrom(config));
+export async function tradeCodec(config: ProducerConfig): Promise<Codec<TradeValue>> {
+  return topicCodec<TradeValue>(loadSchema('trade'), config.TRADES_TOPIC, schemaRegistryFrom(config));
 }
 
 export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSource {
@@ -35,7 +31,7 @@ export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSour
  */
 export function createProducerApp(
   config: ProducerConfig,
-  deps: { sender: TradeSender; registry: Registry; logger: Logger; codec: Codec<TradeRecord>; symbols: SymbolSource },
+  deps: { sender: TradeSender; registry: Registry; logger: Logger; codec: Codec<TradeValue>; symbols: SymbolSource },
 ) {
   const { logger } = deps;
   const sender = deps.sender;
@@ -143,7 +139,7 @@ export function createProducerApp(
     kafkaProblem = undefined;
     kafkaConnected = true;
   }
-  const watermarks = createWatermarkTicker(config, { sender, writer, logger });
+  const watermarks = createWatermarkTicker({ topic: config.TRADES_TOPIC, intervalMs: config.PRODUCER_WATERMARK_INTERVAL_MS }, { sender, writer, logger });
 
   return {
     readiness: [

@@ -1,4 +1,4 @@
-import { crossFieldChecks, env, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
+import { crossFieldChecks, env, serviceEnvSchema, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
 import { z } from 'zod';
 import { parseSymbolList } from './symbols/source.js';
 
@@ -26,9 +26,10 @@ export const producerConfigSchema = z
     FINNHUB_SYMBOL_ACCEPT_SECONDS: env.number(5, 0),
     RECONNECT_INITIAL_MS: env.int(500, 1),
     RECONNECT_MAX_MS: env.int(30_000, 1),
+    ...serviceEnvSchema(20_000),
     ...kafkaEnvSchema,
     TRADES_TOPIC: env.string('finnhub.trades'),
-    // Off by default: in Kubernetes the chart's KafkaTopic owns the topic.
+    // Off by default: in Kubernetes a Strimzi KafkaTopic owns the topic.
     KAFKA_CREATE_TOPICS: env.bool(false),
     KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
     PRODUCER_BUFFER_MAX_BYTES: env.int(64 * 1024 * 1024, 1024),
@@ -38,11 +39,6 @@ export const producerConfigSchema = z
     PRODUCER_WATERMARK_INTERVAL_MS: env.int(1000, 0),
     ...schemaRegistryEnvSchema,
     SHUTDOWN_DRAIN_QUIET_MS: env.int(300, 0),
-    SHUTDOWN_TIMEOUT_MS: env.int(20_000, 100),
-    HTTP_PORT: env.int(8080, 0),
-    // All interfaces in a pod; 127.0.0.1 for local runs.
-    HTTP_HOST: env.string('0.0.0.0'),
-    LOG_LEVEL: env.logLevel(),
   })
   .superRefine((cfg, ctx) => {
     kafkaEnvRefinement(cfg, ctx);

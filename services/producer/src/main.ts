@@ -1,4 +1,4 @@
-import { createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
+import { createLogger, createRegistry, kafkaConnection, logProcessWarnings, platformaticConnection, runService, serveApp } from '@tickerflow/common';
 import { createProducerApp, symbolSource, tradeCodec } from './app.js';
 import { readProducerConfig } from './config.js';
 import { createTradeSender } from './kafka/trade-sender.js';
@@ -14,7 +14,7 @@ async function main() {
   logProcessWarnings(logger);
   const registry = createRegistry();
   const app = createProducerApp(config, {
-    sender: createTradeSender(config, { clientId: 'tickerflow-producer', compression: config.KAFKA_COMPRESSION }),
+    sender: createTradeSender(platformaticConnection(kafkaConnection(config), 'tickerflow-producer'), { compression: config.KAFKA_COMPRESSION }),
     registry,
     logger,
     codec: await tradeCodec(config),

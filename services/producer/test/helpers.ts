@@ -64,8 +64,7 @@ export async function settled(producer: ServiceProcess): Promise<void> {
       ).reduce((a, b) => a + b);
       return received > 0 && received === produced + dropped;
     },
-    60_000,
-    'every received trade produced or dropped',
+    { timeoutMs: 60_000, what: 'every received trade produced or dropped' },
   );
 }
 

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
+import { kafkaConnection, platformaticConnection } from '@tickerflow/common';
 import { binaries, createTopic, eventually, harnessDir, kafkaBrokers, repoRoot, startKafka, startService, type ServiceProcess } from '@tickerflow/harness';
 import { readProducerConfig } from '../src/config.js';
 import { tradeCodec } from '../src/app.js';
@@ -34,7 +35,7 @@ describe('producer hardening against the real Kafka', () => {
       SYMBOLS: 'AAPL,MSFT,BINANCE:BTCUSDT,OANDA:EUR_USD',
       PRODUCER_WATERMARK_INTERVAL_MS: '0',
     });
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 200, 60_000, 'streaming');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 200, { timeoutMs: 60_000, what: 'streaming' });
     // Frames mixing normal trades with refused ones: the normal ones of the same request must land once.
     for (let i = 0; i < 5; i++) {
       s.sim.sendRaw(undefined, JSON.stringify({ type: 'trade', data: [bigTrade(i), { s: 'AAPL', p: 100 + i, t: Date.now(), v: 7, c: ['1'] }] }));
@@ -51,9 +52,15 @@ describe('producer hardening against the real Kafka', () => {
         ],
       }),
     );
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_dropped_total{reason="rejected"}')) === 5, 60_000, 'refused trades dropped');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_dropped_total{reason="rejected"}')) === 5, {
+      timeoutMs: 60_000,
+      what: 'refused trades dropped',
+    });
     const before = await metric(p, 'tickerflow_producer_trades_produced_total');
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > before + 200, 60_000, 'the stream goes on');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > before + 200, {
+      timeoutMs: 60_000,
+      what: 'the stream goes on',
+    });
     s.sim.setGenerating(false);
     await settled(p);
 
@@ -75,7 +82,7 @@ describe('producer hardening against the real Kafka', () => {
     const brokers = kafkaBrokers();
     const topic = await newTopic(brokers, 3);
     const config = readProducerConfig({ FINNHUB_TOKEN: 'x', KAFKA_BROKERS: brokers.join(','), SYMBOLS: 'A', TRADES_TOPIC: topic });
-    const sender = createTradeSender(config, { clientId: 'overload-test', compression: 'none' });
+    const sender = createTradeSender(platformaticConnection(kafkaConnection(config), 'overload-test'), { compression: 'none' });
     const codec = await tradeCodec(config);
     const counts = { produced: 0, dropped: 0 };
     const maxBufferBytes = 4 * 1024 * 1024;
@@ -135,14 +142,17 @@ describe('producer hardening against the real Kafka', () => {
     const topic = `missing.${Date.now()}`;
     const s = await sim({ token: TOKEN, rate: 100 });
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: brokers.join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL' });
-    await eventually(() => p.output().includes(`topic ${topic} does not exist`), 30_000, 'log line naming the topic');
+    await eventually(() => p.output().includes(`topic ${topic} does not exist`), { timeoutMs: 30_000, what: 'log line naming the topic' });
     assert.ok(p.output().includes('KAFKA_CREATE_TOPICS'));
     assert.equal((await p.get('/readyz')).status, 503);
     const body = await readyz(p);
     assert.ok(body.failing.includes('kafka'));
     assert.match(body.reasons?.kafka ?? '', new RegExp(`topic ${topic.replace('.', '\\.')} does not exist`));
     await createTopic(brokers, topic, 3);
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 20, 60_000, 'streaming once the topic exists');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 20, {
+      timeoutMs: 60_000,
+      what: 'streaming once the topic exists',
+    });
     assert.equal((await p.get('/readyz')).status, 200);
   });
 
@@ -151,7 +161,10 @@ describe('producer hardening against the real Kafka', () => {
     const topic = `created.${Date.now()}`;
     const s = await sim({ token: TOKEN, rate: 100 });
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: brokers.join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL', KAFKA_CREATE_TOPICS: 'true' });
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 20, 60_000, 'streaming into the created topic');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 20, {
+      timeoutMs: 60_000,
+      what: 'streaming into the created topic',
+    });
     assert.ok(p.output().includes('created the trades topic'));
     assert.ok((await kafkaTrades(brokers, topic)).trades.length > 20);
   });
@@ -169,9 +182,9 @@ describe('producer hardening against the real Kafka', () => {
         SHUTDOWN_TIMEOUT_MS: '3000',
         PRODUCER_WATERMARK_INTERVAL_MS: '0',
       });
-      await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 100, 60_000, 'streaming');
+      await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 100, { timeoutMs: 60_000, what: 'streaming' });
       await broker.stop();
-      await eventually(async () => (await metric(p, 'tickerflow_producer_buffer_records')) > 100, 30_000, 'trades held for Kafka');
+      await eventually(async () => (await metric(p, 'tickerflow_producer_buffer_records')) > 100, { timeoutMs: 30_000, what: 'trades held for Kafka' });
       assert.equal(await p.stop('SIGTERM'), 0);
       const line = p
         .output()
@@ -194,13 +207,16 @@ describe('producer hardening against the real Kafka', () => {
   it('trades of symbols nobody wants are counted under _other: the per-symbol series stay bounded by the wanted symbols', async () => {
     const s = await sim({ token: TOKEN, rate: 50 });
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: await newTopic(kafkaBrokers()), SYMBOLS: 'AAPL,MSFT' });
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 10, 30_000, 'streaming');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 10, { timeoutMs: 30_000, what: 'streaming' });
     for (let f = 0; f < 20; f++)
       s.sim.sendRaw(
         undefined,
         JSON.stringify({ type: 'trade', data: Array.from({ length: 100 }, (_, i) => ({ s: `STRAY${f * 100 + i}`, p: 1, t: Date.now(), v: 1 })) }),
       );
-    await eventually(async () => (await metric(p, 'tickerflow_producer_symbol_trades_total{symbol="_other"}')) === 2000, 30_000, 'stray trades counted');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_symbol_trades_total{symbol="_other"}')) === 2000, {
+      timeoutMs: 30_000,
+      what: 'stray trades counted',
+    });
     const series = (await p.get('/metrics')).body.split('\n').filter((l) => l.startsWith('tickerflow_producer_symbol_trades_total{'));
     assert.deepEqual(series.map((l) => /symbol="([^"]*)"/.exec(l)![1]).sort(), ['AAPL', 'MSFT', '_other']);
   });

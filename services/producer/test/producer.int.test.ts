@@ -35,7 +35,7 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const s = await sim({ token: TOKEN, replay: frames, rate: 0, replayQuietMs: 300, replayIntervalMs: 20 });
     const topic = await newTopic(kafkaBrokers());
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: JSON.stringify(symbols) });
-    await eventually(() => s.sim.stats()[0]?.replayPosition === frames.length, 60_000, 'replay finished');
+    await eventually(() => s.sim.stats()[0]?.replayPosition === frames.length, { timeoutMs: 60_000, what: 'replay finished' });
     await settled(p);
     const sent = await simSent(s);
     const { trades, keys } = await kafkaTrades(kafkaBrokers(), topic);
@@ -62,8 +62,8 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const s = await sim({ token: TOKEN, rate: 800, seed: 7 });
     const topic = await newTopic(kafkaBrokers());
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: SYMBOLS.join(',') });
-    await eventually(async () => (await p.get('/readyz')).status === 200, 30_000, 'producer ready');
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 1500, 60_000, 'trades flowing');
+    await eventually(async () => (await p.get('/readyz')).status === 200, { timeoutMs: 30_000, what: 'producer ready' });
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 1500, { timeoutMs: 60_000, what: 'trades flowing' });
     s.sim.setGenerating(false);
     await sleep(200);
     await settled(p);
@@ -124,13 +124,19 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       SYMBOLS: SYMBOLS.join(','),
       FINNHUB_STALE_SECONDS: '1.5',
     });
-    await eventually(() => s.sim.stats()[0]?.subscriptions.length === SYMBOLS.length, 30_000, 'first subscriptions');
+    await eventually(() => s.sim.stats()[0]?.subscriptions.length === SYMBOLS.length, { timeoutMs: 30_000, what: 'first subscriptions' });
     await sleep(500);
     s.sim.close(undefined, 1001, 'maintenance');
-    await eventually(() => s.sim.stats().length === 2 && s.sim.stats()[1]!.subscriptions.length === SYMBOLS.length, 30_000, 'reconnected after close');
+    await eventually(() => s.sim.stats().length === 2 && s.sim.stats()[1]!.subscriptions.length === SYMBOLS.length, {
+      timeoutMs: 30_000,
+      what: 'reconnected after close',
+    });
     await sleep(500);
     s.sim.stall(undefined, true);
-    await eventually(() => s.sim.stats().length === 3 && s.sim.stats()[2]!.subscriptions.length === SYMBOLS.length, 30_000, 'reconnected after stall');
+    await eventually(() => s.sim.stats().length === 3 && s.sim.stats()[2]!.subscriptions.length === SYMBOLS.length, {
+      timeoutMs: 30_000,
+      what: 'reconnected after stall',
+    });
     assert.deepEqual(new Set(s.sim.stats()[2]!.subscriptions), new Set(SYMBOLS));
     await sleep(500);
     s.sim.setGenerating(false);
@@ -148,9 +154,12 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'symbols-')), 'symbols.json');
     writeFileSync(file, JSON.stringify(['AAPL', 'MSFT']));
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS_FILE: file });
-    await eventually(() => s.sim.stats()[0]?.subscriptions.length === 2, 30_000, 'subscribed');
+    await eventually(() => s.sim.stats()[0]?.subscriptions.length === 2, { timeoutMs: 30_000, what: 'subscribed' });
     writeFileSync(file, JSON.stringify(['MSFT', 'IC MARKETS:1', 'BINANCE:ETHUSDT']));
-    await eventually(() => new Set(s.sim.stats()[0]?.subscriptions).size === 3 && !s.sim.stats()[0]!.subscriptions.includes('AAPL'), 30_000, 'live change');
+    await eventually(() => new Set(s.sim.stats()[0]?.subscriptions).size === 3 && !s.sim.stats()[0]!.subscriptions.includes('AAPL'), {
+      timeoutMs: 30_000,
+      what: 'live change',
+    });
     await sleep(1000);
     s.sim.setGenerating(false);
     await settled(p);
@@ -174,7 +183,10 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       SYMBOLS: 'AAPL',
       FINNHUB_UNAUTHORIZED_RETRY_SECONDS: '30',
     });
-    await eventually(async () => (await metric(p, 'tickerflow_producer_connection_state{state="unauthorized"}')) === 1, 30_000, 'unauthorized');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_connection_state{state="unauthorized"}')) === 1, {
+      timeoutMs: 30_000,
+      what: 'unauthorized',
+    });
     const ready = await p.get('/readyz');
     assert.equal(ready.status, 503);
     assert.deepEqual(JSON.parse(ready.body), { ready: false, failing: ['finnhub'] });
@@ -195,8 +207,11 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       SYMBOLS: wanted.join(','),
       FINNHUB_SYMBOL_LIMIT: '5',
     });
-    await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="over-limit"}')) === 2, 30_000, 'over-limit counted');
-    await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="subscribed"}')) === 3, 30_000, 'accepted symbols settled');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="over-limit"}')) === 2, { timeoutMs: 30_000, what: 'over-limit counted' });
+    await eventually(async () => (await metric(p, 'tickerflow_producer_symbols{state="subscribed"}')) === 3, {
+      timeoutMs: 30_000,
+      what: 'accepted symbols settled',
+    });
     const states = Object.fromEntries(
       (JSON.parse((await p.get('/symbols')).body) as { symbol: string; status: string; message?: string }[]).map((x) => [x.symbol, [x.status, x.message]]),
     );
@@ -213,13 +228,16 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const s = await sim({ token: TOKEN, rate: 200 });
     const topic = await newTopic(kafkaBrokers());
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: 'AAPL' });
-    await eventually(() => s.sim.stats()[0]?.subscriptions.length === 1, 30_000);
+    await eventually(() => s.sim.stats()[0]?.subscriptions.length === 1, { timeoutMs: 30_000 });
     for (const text of ['{', 'not json', '{"type":"trade","data":{}}', '[]', '{"type":42}']) s.sim.sendRaw(undefined, text);
     s.sim.sendRaw(undefined, '{"type":"trade","data":[{"s":"AAPL","p":"x","t":1,"v":1}]}');
-    await eventually(async () => (await metric(p, 'tickerflow_producer_frames_received_total{type="malformed"}')) === 5, 30_000, 'malformed counted');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_frames_received_total{type="malformed"}')) === 5, {
+      timeoutMs: 30_000,
+      what: 'malformed counted',
+    });
     assert.equal(await metric(p, 'tickerflow_producer_trades_invalid_total'), 1);
     const before = await metric(p, 'tickerflow_producer_trades_produced_total');
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > before + 50, 30_000, 'still streaming');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > before + 50, { timeoutMs: 30_000, what: 'still streaming' });
     assert.equal(s.sim.stats().length, 1);
   });
 
@@ -227,7 +245,7 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const s = await sim({ token: TOKEN, rate: 1000, seed: 11 });
     const topic = await newTopic(kafkaBrokers());
     const p = producer({ FINNHUB_WS_URL: s.url, KAFKA_BROKERS: kafkaBrokers().join(','), TRADES_TOPIC: topic, SYMBOLS: SYMBOLS.join(',') });
-    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 1000, 60_000, 'streaming');
+    await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 1000, { timeoutMs: 60_000, what: 'streaming' });
     assert.equal(await p.stop('SIGTERM'), 0);
     const sent = await simSent(s);
     const { trades } = await kafkaTrades(kafkaBrokers(), topic);
@@ -247,15 +265,14 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       // 96 KiB: about 300 trades.
       const tight = producer({ ...common, FINNHUB_WS_URL: tightSim.url, TRADES_TOPIC: tightTopic, PRODUCER_BUFFER_MAX_BYTES: '98304' });
       for (const p of [roomy, tight]) {
-        await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 300, 60_000, 'streaming');
+        await eventually(async () => (await metric(p, 'tickerflow_producer_trades_produced_total')) > 300, { timeoutMs: 60_000, what: 'streaming' });
       }
       await broker.stop();
-      await eventually(
-        async () => (await metric(tight, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}')) > 200,
-        60_000,
-        'tight buffer overflowing',
-      );
-      await eventually(async () => (await roomy.get('/readyz')).status === 503, 60_000, 'not ready while Kafka is away');
+      await eventually(async () => (await metric(tight, 'tickerflow_producer_trades_dropped_total{reason="buffer_full"}')) > 200, {
+        timeoutMs: 60_000,
+        what: 'tight buffer overflowing',
+      });
+      await eventually(async () => (await roomy.get('/readyz')).status === 503, { timeoutMs: 60_000, what: 'not ready while Kafka is away' });
       assert.deepEqual((JSON.parse((await roomy.get('/readyz')).body) as { failing: string[] }).failing, ['kafka']);
       assert.ok((await metric(roomy, 'tickerflow_producer_buffer_records')) > 0);
       assert.ok((await metric(tight, 'tickerflow_producer_buffer_bytes')) <= 98304);
@@ -265,7 +282,7 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       tightSim.sim.setGenerating(false);
       await settled(roomy);
       await settled(tight);
-      await eventually(async () => (await roomy.get('/readyz')).status === 200, 60_000, 'ready again');
+      await eventually(async () => (await roomy.get('/readyz')).status === 200, { timeoutMs: 60_000, what: 'ready again' });
 
       const roomySent = await simSent(roomySim);
       assert.deepEqual(sortedKeys((await kafkaTrades(brokers, roomyTopic)).trades), sortedKeys(roomySent), 'no loss within the buffer');
@@ -309,7 +326,10 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       SYMBOLS: 'AAPL',
       FINNHUB_UNAUTHORIZED_RETRY_SECONDS: '0.2',
     });
-    await eventually(async () => (await metric(refused, 'tickerflow_producer_reconnects_total{reason="unauthorized"}')) >= 2, 30_000, 'refused twice');
+    await eventually(async () => (await metric(refused, 'tickerflow_producer_reconnects_total{reason="unauthorized"}')) >= 2, {
+      timeoutMs: 30_000,
+      what: 'refused twice',
+    });
     for (const path of ['/metrics', '/readyz', '/symbols']) assert.ok(!(await refused.get(path)).body.includes(TOKEN), path);
     for (const p of started) {
       await p.stop('SIGKILL');

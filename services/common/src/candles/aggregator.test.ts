@@ -53,6 +53,30 @@ function run(
 }
 
 describe('candle aggregator', () => {
+  it('reports each window a trade went into: every interval it was not late for, with the window that now holds it', () => {
+    fc.assert(
+      fc.property(events, lateness, (evs, allowedLatenessMs) => {
+        const agg = createCandleAggregator({ intervals, allowedLatenessMs });
+        for (const [offset, e] of evs.entries()) {
+          if (e.kind === 'time') {
+            agg.advance(e.time);
+            continue;
+          }
+          const touched: string[] = [];
+          const late = agg.add(e.trade, offset, (interval, windowStart) => touched.push(`${interval.name}@${windowStart}`));
+          const expected = intervals.filter((i) => !late.includes(i)).map((i) => `${i.name}@${e.trade.timestamp - (e.trade.timestamp % i.ms)}`);
+          assert.deepEqual(touched, expected);
+          const forming = agg.forming();
+          for (const i of intervals.filter((x) => !late.includes(x))) {
+            const start = e.trade.timestamp - (e.trade.timestamp % i.ms);
+            assert.ok(forming.some((c) => c.symbol === e.trade.symbol && c.interval === i.name && c.windowStart === start));
+          }
+          agg.advance(e.trade.timestamp);
+        }
+      }),
+    );
+  });
+
   it('emits exactly the reference candles, counts the same late trades, and keeps the rest forming', () => {
     fc.assert(
       fc.property(events, lateness, (evs, allowedLatenessMs) => {

@@ -98,9 +98,10 @@ export function createCandleAggregator(opts: AggregatorOptions) {
   return {
     /**
      * Adds a trade read at input position `offset`. Returns the intervals for
-     * which it came too late (its window had already closed).
+     * which it came too late (its window had already closed); `touched`, if
+     * given, hears of each window the trade went into (a live view redraws those).
      */
-    add(trade: PricePoint, offset: number): Interval[] {
+    add(trade: PricePoint, offset: number, touched?: (interval: Interval, windowStart: number) => void): Interval[] {
       const late: Interval[] = [];
       // Made only when a window opens: a late trade of a new symbol leaves no state behind.
       let cached = latest.get(trade.symbol);
@@ -127,7 +128,10 @@ export function createCandleAggregator(opts: AggregatorOptions) {
             if (!cached) latest.set(trade.symbol, (cached = []));
             cached[index] = w;
           }
-          if (fresh) continue;
+          if (fresh) {
+            touched?.(interval, start);
+            continue;
+          }
         }
         // Out-of-order trades: open is the earliest by event time, close the latest.
         if (trade.timestamp < w.openTs) {
@@ -143,6 +147,7 @@ export function createCandleAggregator(opts: AggregatorOptions) {
         w.volume += trade.volume;
         w.priceVolume += trade.price * trade.volume;
         w.count += 1;
+        touched?.(interval, start);
       }
       return late;
     },

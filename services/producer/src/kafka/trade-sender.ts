@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { Admin, compatibilityPartitioner, Producer, type SASLMechanismValue } from '@platformatic/kafka';
-import { backoffDelay, type KafkaEnv } from '@tickerflow/common';
+import { Admin, compatibilityPartitioner, Producer } from '@platformatic/kafka';
+import { backoffDelay, type PlatformaticConnection } from '@tickerflow/common';
 import { ProduceError, type RecordOutcome, type RecordSender } from './trade-writer.js';
 
 export interface TradeSender extends RecordSender {
@@ -19,7 +18,7 @@ export class MissingTopicError extends Error {
     readonly topic: string,
     options?: { cause?: unknown },
   ) {
-    super(`topic ${topic} does not exist: create it (the chart's KafkaTopic does), or set KAFKA_CREATE_TOPICS=true`, options);
+    super(`topic ${topic} does not exist: create it (a Strimzi KafkaTopic, or kafka-topics.sh --create), or set KAFKA_CREATE_TOPICS=true`, options);
   }
 }
 
@@ -91,24 +90,7 @@ const isMissingTopic = (err: unknown, topic: string): boolean => (err as Error |
  * it cannot retry it starts a new producer id; that is safe because the
  * writer then sends again only what the broker said it did not write.
  */
-export function createTradeSender(cfg: KafkaEnv, opts: { clientId: string; compression: 'none' | 'gzip' }): TradeSender {
-  const connection = {
-    clientId: cfg.KAFKA_CLIENT_ID ?? opts.clientId,
-    bootstrapBrokers: cfg.KAFKA_BROKERS,
-    ...(cfg.KAFKA_TLS && {
-      tls: {
-        rejectUnauthorized: !cfg.KAFKA_TLS_INSECURE_SKIP_VERIFY,
-        ...(cfg.KAFKA_TLS_CA_FILE && { ca: readFileSync(cfg.KAFKA_TLS_CA_FILE, 'utf8') }),
-      },
-    }),
-    ...(cfg.KAFKA_SASL_MECHANISM && {
-      sasl: {
-        mechanism: cfg.KAFKA_SASL_MECHANISM.toUpperCase() as SASLMechanismValue,
-        username: cfg.KAFKA_SASL_USERNAME,
-        password: cfg.KAFKA_SASL_PASSWORD,
-      },
-    }),
-  };
+export function createTradeSender(connection: PlatformaticConnection, opts: { compression: 'none' | 'gzip' }): TradeSender {
   const producer = new Producer({
     ...connection,
     idempotent: true,

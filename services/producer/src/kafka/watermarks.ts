@@ -11,7 +11,7 @@ const PARTITION_REFRESH_MS = 60_000;
  * partition count is refreshed every minute, so added partitions get them too.
  */
 export function createWatermarkTicker(
-  config: { TRADES_TOPIC: string; PRODUCER_WATERMARK_INTERVAL_MS: number },
+  options: { topic: string; intervalMs: number },
   deps: { sender: TradeSender; writer: Pick<TradeWriter, 'writeWatermarks'>; logger: Logger; now?: () => number },
 ) {
   const now = deps.now ?? Date.now;
@@ -20,7 +20,7 @@ export function createWatermarkTicker(
 
   async function refresh() {
     try {
-      partitions = await deps.sender.partitions(config.TRADES_TOPIC);
+      partitions = await deps.sender.partitions(options.topic);
     } catch (err) {
       deps.logger.warn({ err }, 'cannot read the trades topic partitions; keeping the last count');
     }
@@ -28,12 +28,9 @@ export function createWatermarkTicker(
 
   return {
     async start() {
-      if (config.PRODUCER_WATERMARK_INTERVAL_MS === 0) return;
+      if (options.intervalMs === 0) return;
       await refresh();
-      timers = [
-        setInterval(() => deps.writer.writeWatermarks(now(), partitions), config.PRODUCER_WATERMARK_INTERVAL_MS),
-        setInterval(() => void refresh(), PARTITION_REFRESH_MS),
-      ];
+      timers = [setInterval(() => deps.writer.writeWatermarks(now(), partitions), options.intervalMs), setInterval(() => void refresh(), PARTITION_REFRESH_MS)];
     },
     stop() {
       for (const t of timers) clearInterval(t);

@@ -1,29 +1,7 @@
-import { readFileSync } from 'node:fs';
+/** For kafkajs: the consumer, the dashboard reader and admin requests. */
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { z } from 'zod';
 import type { Logger } from 'pino';
-import { env } from './config.js';
-
-/** Kafka connection settings every service reads from the environment. */
-export const kafkaEnvSchema = {
-  KAFKA_BROKERS: env.list(),
-  KAFKA_CLIENT_ID: env.optionalString(),
-  KAFKA_TLS: env.bool(false),
-  KAFKA_TLS_CA_FILE: env.optionalString(),
-  KAFKA_TLS_INSECURE_SKIP_VERIFY: env.bool(false),
-  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KAFKA_SASL_USERNAME: env.optionalString(),
-  KAFKA_SASL_PASSWORD: env.optionalString(),
-};
-
-export type KafkaEnv = z.infer<z.ZodObject<typeof kafkaEnvSchema>>;
-
-/** A SASL mechanism needs both a username and a password. */
-export const kafkaEnvRefinement = (cfg: Partial<KafkaEnv>, ctx: z.RefinementCtx) => {
-  if (cfg.KAFKA_SASL_MECHANISM && (!cfg.KAFKA_SASL_USERNAME || !cfg.KAFKA_SASL_PASSWORD)) {
-    ctx.addIssue({ code: 'custom', path: ['KAFKA_SASL_USERNAME'], message: 'KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD' });
-  }
-};
+import type { KafkaConnection } from './settings.js';
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -48,12 +26,12 @@ export function kafkajsLogLevel(level: number, message: string): 'error' | 'warn
 const REPEAT_WINDOW_MS = 30_000;
 
 /** A kafkajs client whose own logs go through our logger (warnings and errors only). */
-export function createKafka(cfg: KafkaEnv, clientId: string, logger: Logger, now: () => number = Date.now): Kafka {
+export function createKafkajsClient(connection: KafkaConnection, clientId: string, logger: Logger, now: () => number = Date.now): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   const repeats = new Map<string, { at: number; count: number }>();
   const config: KafkaConfig = {
-    clientId: cfg.KAFKA_CLIENT_ID ?? clientId,
-    brokers: cfg.KAFKA_BROKERS,
+    clientId: connection.clientId ?? clientId,
+    brokers: connection.brokers,
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -73,18 +51,7 @@ export function createKafka(cfg: KafkaEnv, clientId: string, logger: Logger, now
         kafkaLogger[target]({ namespace: log.namespace, error, ...(seen && seen.count > 0 && { repeatedMeanwhile: seen.count }) }, message);
       },
   };
-  if (cfg.KAFKA_TLS) {
-    config.ssl = {
-      rejectUnauthorized: !cfg.KAFKA_TLS_INSECURE_SKIP_VERIFY,
-      ...(cfg.KAFKA_TLS_CA_FILE ? { ca: [readFileSync(cfg.KAFKA_TLS_CA_FILE, 'utf8')] } : {}),
-    };
-  }
-  if (cfg.KAFKA_SASL_MECHANISM) {
-    config.sasl = {
-      mechanism: cfg.KAFKA_SASL_MECHANISM,
-      username: cfg.KAFKA_SASL_USERNAME!,
-      password: cfg.KAFKA_SASL_PASSWORD!,
-    } as SASLOptions;
-  }
+  if (connection.tls) config.ssl = { rejectUnauthorized: connection.tls.rejectUnauthorized, ...(connection.tls.ca && { ca: [connection.tls.ca] }) };
+  if (connection.sasl) config.sasl = { ...connection.sasl } as SASLOptions;
   return new Kafka(config);
 }
