@@ -14,3 +14,4 @@ export * from './kafka/index.js';
 export * from './candles/index.js';
 export * from './trades-topic.js';
 export * from './candles-topic.js';
+export * from './symbols/configmaps.js';
