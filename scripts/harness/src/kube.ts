@@ -14,7 +14,10 @@ export interface KubeControlPlane {
   readonly kubeconfig: string;
   readonly server: string;
   readonly caFile: string;
+  /** etcd and kube-apiserver as running now. */
   readonly processes: readonly ManagedProcess[];
+  /** Stops kube-apiserver and starts it again on the same port and etcd, as in an upgrade or a crash; resolves once it is ready. */
+  restartApiserver(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,29 +58,31 @@ export async function startKube(workDir: string): Promise<KubeControlPlane> {
   }
 
   const server = `https://127.0.0.1:${apiPort}`;
-  const apiserver = startProcess({
-    name: 'kube-apiserver',
-    command: binaries.kubeApiserver,
-    args: [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      `--cert-dir=${certs}`,
-      `--tls-cert-file=${join(certs, 'apiserver.crt')}`,
-      `--tls-private-key-file=${join(certs, 'apiserver.key')}`,
-      `--client-ca-file=${join(certs, 'ca.crt')}`,
-      `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      '--authorization-mode=RBAC',
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${join(certs, 'sa.pub')}`,
-      `--service-account-signing-key-file=${join(certs, 'sa.key')}`,
-      '--disable-admission-plugins=ServiceAccount',
-      '--v=0',
-    ],
-    logFile: join(dir, 'kube-apiserver.log'),
-  });
+  const startApiserver = () =>
+    startProcess({
+      name: 'kube-apiserver',
+      command: binaries.kubeApiserver,
+      args: [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        `--cert-dir=${certs}`,
+        `--tls-cert-file=${join(certs, 'apiserver.crt')}`,
+        `--tls-private-key-file=${join(certs, 'apiserver.key')}`,
+        `--client-ca-file=${join(certs, 'ca.crt')}`,
+        `--secure-port=${apiPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--authorization-mode=RBAC',
+        `--service-account-issuer=${server}`,
+        `--service-account-key-file=${join(certs, 'sa.pub')}`,
+        `--service-account-signing-key-file=${join(certs, 'sa.key')}`,
+        '--disable-admission-plugins=ServiceAccount',
+        '--v=0',
+      ],
+      logFile: join(dir, 'kube-apiserver.log'),
+    });
+  let apiserver = startApiserver();
   const stop = async () => {
     await apiserver.stop();
     await etcd.stop();
@@ -87,8 +92,9 @@ export async function startKube(workDir: string): Promise<KubeControlPlane> {
     cert: readFileSync(join(certs, 'admin.crt')),
     key: readFileSync(join(certs, 'admin.key')),
   };
+  const ready = () => eventually(() => httpsOk(`${server}/readyz`, tls), { timeoutMs: 180_000, what: 'kube-apiserver /readyz', untilExit: apiserver });
   try {
-    await eventually(() => httpsOk(`${server}/readyz`, tls), { timeoutMs: 180_000, what: 'kube-apiserver /readyz', untilExit: apiserver });
+    await ready();
   } catch (err) {
     await stop();
     throw err;
@@ -104,7 +110,14 @@ export async function startKube(workDir: string): Promise<KubeControlPlane> {
     kubeconfig,
     server,
     caFile,
-    processes: [etcd, apiserver],
+    get processes() {
+      return [etcd, apiserver];
+    },
+    async restartApiserver() {
+      await apiserver.stop();
+      apiserver = startApiserver();
+      await ready();
+    },
     stop,
   };
 }

@@ -11,8 +11,12 @@ import { repoRoot } from './paths.js';
  * by process id afterwards, also on failure or interruption.
  */
 async function main(): Promise<number> {
-  const workDir = join(repoRoot, '.harness');
-  rmSync(workDir, { recursive: true, force: true });
+  // One folder per run, so two runs on one checkout (a developer's and an editor's) never share state; earlier runs' folders go.
+  const root = join(repoRoot, '.harness');
+  mkdirSync(root, { recursive: true });
+  for (const old of readdirSync(root))
+    if (old.startsWith('run-') && !processAlive(Number(old.slice(4)))) rmSync(join(root, old), { recursive: true, force: true });
+  const workDir = join(root, `run-${process.pid}`);
   mkdirSync(workDir, { recursive: true });
   const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : findTestFiles();
   if (files.length === 0) throw new Error('no compiled test files found: run `tsc -b` first');
@@ -85,3 +89,12 @@ main().then(
     process.exit(1);
   },
 );
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

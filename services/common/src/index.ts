@@ -15,3 +15,4 @@ export * from './candles/index.js';
 export * from './trades-topic.js';
 export * from './candles-topic.js';
 export * from './symbols/configmaps.js';
+export * from './k8s/index.js';

@@ -1,2 +1,4 @@
-// The controller service; see the open issues for what it will do.
-export {};
+// The TickerSubscription controller: its API types and the pure parts, for tests and tools.
+export * from './api/v1alpha1.js';
+export { desiredSymbols, type SubscriptionView } from './desired.js';
+export { observe } from './status.js';

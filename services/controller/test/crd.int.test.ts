@@ -1,37 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { binaries, eventually, kubeconfigPath } from '@tickerflow/harness';
-import { API_VERSION, crdPath, CRD_NAME, KIND, type TickerSubscription } from '../src/api/v1alpha1.js';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs kubectl against the harness kube-apiserver; resolves with its exit code and output, never rejects. */
-function kubectl(args: string[], stdin?: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(binaries.kubectl, ['--kubeconfig', kubeconfigPath(), ...args], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(stdin ?? '');
-  });
-}
-
-async function kubectlOk(args: string[], stdin?: string): Promise<string> {
-  const r = await kubectl(args, stdin);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `kubectl apply -f -` of one object as YAML on stdin (JSON is YAML); kubectl validates fields strictly by default. */
-const apply = (ns: string, obj: object) => kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(obj));
-
-const subscription = (name: string, spec: unknown) => ({ apiVersion: API_VERSION, kind: KIND, metadata: { name }, ...(spec === undefined ? {} : { spec }) });
+import { eventually } from '@tickerflow/harness';
+import { CRD_NAME, type TickerSubscription } from '../src/api/v1alpha1.js';
+import { apply, installCrd, kubectlOk, subscription } from './kube.js';
 
 const manySymbols = (n: number) => Array.from({ length: n }, (_, i) => `SYM${i}`);
 
@@ -87,9 +59,7 @@ describe('TickerSubscription CRD on the harness kube-apiserver', () => {
   const ns = `crd-${randomUUID().slice(0, 8)}`;
 
   before(async () => {
-    // Idempotent: other tests and the chart install the same file.
-    await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=tickerflow-tests', '-f', crdPath]);
-    await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
+    await installCrd();
     await kubectlOk(['create', 'namespace', ns]);
   });
 

@@ -54,6 +54,8 @@ export interface ConnectionStats {
   errorsSent: string[];
   framesSkipped: number;
   clientMessages: number;
+  /** The subscribe and unsubscribe frames received, with when (the latest 10,000). */
+  received: { type: 'subscribe' | 'unsubscribe'; symbol: string; at: number }[];
   stalled: boolean;
   /** Frames of the replay file this connection has been through. */
   replayPosition: number;
@@ -110,6 +112,10 @@ export function createSimulator(options: SimOptions, now: () => number = Date.no
     }
     if (typeof msg.symbol !== 'string') return;
     const symbol = msg.symbol;
+    if (msg.type === 'subscribe' || msg.type === 'unsubscribe') {
+      conn.stats.received.push({ type: msg.type, symbol, at: now() });
+      if (conn.stats.received.length > 10_000) conn.stats.received.shift();
+    }
     if (msg.type === 'subscribe') {
       if (opts.invalidSymbols.has(symbol)) {
         const text = invalidSymbolMessage(symbol);
@@ -144,6 +150,7 @@ export function createSimulator(options: SimOptions, now: () => number = Date.no
         open: true,
         subscriptions: [],
         framesSent: 0,
+        received: [],
         tradesSent: 0,
         pingsSent: 0,
         errorsSent: [],

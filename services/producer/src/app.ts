@@ -1,4 +1,16 @@
-import { OTHER_LABEL, retry, worthLogging, loadSchema, schemaRegistryFrom, topicCodec, type Codec, type Logger, type TradeValue } from '@tickerflow/common';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  createLeaderElector,
+  OTHER_LABEL,
+  retry,
+  worthLogging,
+  loadSchema,
+  schemaRegistryFrom,
+  topicCodec,
+  type Codec,
+  type Logger,
+  type TradeValue,
+} from '@tickerflow/common';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { ProducerConfig } from './config.js';
@@ -8,6 +20,8 @@ import { MissingTopicError, type TradeSender } from './kafka/trade-sender.js';
 import { createTradeWriter } from './kafka/trade-writer.js';
 import { createWatermarkTicker } from './kafka/watermarks.js';
 import { createProducerMetrics } from './metrics.js';
+import { createStateReporter, producerStateWriter } from './k8s/state-reporter.js';
+import { configMapSymbols } from './symbols/configmap-source.js';
 import { fileSymbols, staticSymbols, type SymbolSource } from './symbols/source.js';
 
 /** The Avro codec for trades: single-object encoding, or Confluent wire format with a registry. */
@@ -15,25 +29,53 @@ export async function tradeCodec(config: ProducerConfig): Promise<Codec<TradeVal
   return topicCodec<TradeValue>(loadSchema('trade'), config.TRADES_TOPIC, schemaRegistryFrom(config));
 }
 
-export function symbolSource(config: ProducerConfig, logger: Logger): SymbolSource {
+/** Where the wanted symbols come from: exactly one of SYMBOLS, SYMBOLS_FILE, SYMBOLS_CONFIGMAP (the config checked that). */
+export function symbolSource(config: ProducerConfig, deps: { logger: Logger; kube?: KubeConfig; onError: () => void }): SymbolSource {
+  const { logger } = deps;
+  if (config.SYMBOLS_CONFIGMAP) {
+    if (!deps.kube || !config.KUBE_NAMESPACE) throw new Error('SYMBOLS_CONFIGMAP needs a Kubernetes client and KUBE_NAMESPACE');
+    const where = { namespace: config.KUBE_NAMESPACE, configMap: config.SYMBOLS_CONFIGMAP };
+    return configMapSymbols(deps.kube, where, {
+      logger: logger.child({ component: 'symbols-configmap' }),
+      onError: (err) => {
+        deps.onError();
+        logger.error({ err, ...where }, 'the symbols ConfigMap is not a valid symbol list; keeping the last good list');
+      },
+    });
+  }
   if (config.SYMBOLS_FILE) {
     return fileSymbols(config.SYMBOLS_FILE, {
       intervalMs: config.SYMBOLS_FILE_POLL_MS,
-      onError: (err) => logger.error({ err, file: config.SYMBOLS_FILE }, 'cannot read the symbols file; keeping the last good list'),
+      onError: (err) => {
+        deps.onError();
+        logger.error({ err, file: config.SYMBOLS_FILE }, 'cannot read the symbols file; keeping the last good list');
+      },
     });
   }
   return staticSymbols(config.SYMBOLS ?? []);
 }
 
+/** This replica's part: the one streaming (leader, or standalone without LEADER_ELECTION) or waiting (standby). */
+export type ProducerRole = 'standalone' | 'leader' | 'standby';
+
 /**
  * Finnhub socket → per-trade Avro records in Kafka, keyed by symbol. Wires
- * the connection, the symbol states, the bounded writer and the metrics.
+ * the connection, the symbol states, the bounded writer and the metrics; in
+ * Kubernetes also the symbols ConfigMap, the state ConfigMap and the Lease.
+ *
+ * Streaming (the Finnhub socket, the watermark records, the state reports)
+ * is the leader's alone: Finnhub allows one connection per key. The Kafka
+ * writer and the symbol source run in every replica, so a standby that wins
+ * the Lease subscribes at once.
  */
 export function createProducerApp(
   config: ProducerConfig,
-  deps: { sender: TradeSender; registry: Registry; logger: Logger; codec: Codec<TradeValue>; symbols: SymbolSource },
+  deps: { sender: TradeSender; registry: Registry; logger: Logger; codec: Codec<TradeValue>; kube?: KubeConfig },
 ) {
   const { logger } = deps;
+  if ((config.LEADER_ELECTION || config.SYMBOLS_CONFIGMAP) && (!deps.kube || !config.KUBE_NAMESPACE)) {
+    throw new Error('LEADER_ELECTION and SYMBOLS_CONFIGMAP need a Kubernetes client and KUBE_NAMESPACE');
+  }
   const sender = deps.sender;
   const states = createSymbolStates({ acceptAfterMs: config.FINNHUB_SYMBOL_ACCEPT_SECONDS * 1000, now: Date.now });
   // Read at scrape time, after `writer` exists.
@@ -106,6 +148,7 @@ export function createProducerApp(
       },
     },
   );
+  const symbols = symbolSource(config, { logger, kube: deps.kube, onError: () => metrics.symbolSourceErrors.inc() });
   const stateTicker = setInterval(() => states.tick(), 1000);
   let kafkaConnected = false;
   let kafkaProblem: string | undefined = 'connecting';
@@ -141,9 +184,99 @@ export function createProducerApp(
   }
   const watermarks = createWatermarkTicker({ topic: config.TRADES_TOPIC, intervalMs: config.PRODUCER_WATERMARK_INTERVAL_MS }, { sender, writer, logger });
 
+  // The state ConfigMap goes with the symbols ConfigMap: it answers the controller that wrote those.
+  const reporter =
+    config.SYMBOLS_CONFIGMAP && deps.kube && config.KUBE_NAMESPACE
+      ? createStateReporter(
+          { identity: config.POD_NAME, intervalMs: config.PRODUCER_STATE_INTERVAL, heartbeatMs: config.PRODUCER_STATE_HEARTBEAT },
+          {
+            observe: () => ({ connected: connection.state() === 'open', symbols: states.snapshot() }),
+            write: producerStateWriter(deps.kube, { namespace: config.KUBE_NAMESPACE, name: config.PRODUCER_STATE_CONFIGMAP }),
+            logger: logger.child({ component: 'state-reporter', configMap: config.PRODUCER_STATE_CONFIGMAP }),
+            events: {
+              written: (at) => {
+                metrics.stateWrites.inc({ result: 'written' });
+                metrics.lastStateWrite.set(at / 1000);
+              },
+              failed: () => metrics.stateWrites.inc({ result: 'failed' }),
+            },
+          },
+        )
+      : undefined;
+
+  // Start and stop run one after the other: a stop waits for the start before it (which does not wait on
+  // the network), a start for the stop before it (the drain).
+  let streaming = false;
+  let draining = false;
+  let started: Promise<void> = Promise.resolve();
+  let stopped: Promise<void> = Promise.resolve();
+
+  function startStreaming() {
+    if (streaming || stopping.signal.aborted) return;
+    streaming = true;
+    metrics.leader.set(1);
+    started = stopped.then(() => {
+      if (!streaming) return;
+      connection.start();
+      void watermarks.start();
+      reporter?.start();
+    });
+  }
+
+  /**
+   * `drain`: unsubscribe and read until quiet (shutdown, the Lease still held).
+   * Without it the socket is dropped at once: the Lease is lost or about to be
+   * taken, and Finnhub must never see two connections for the key.
+   */
+  function stopStreaming(drain: boolean): Promise<void> {
+    if (!streaming) {
+      // The Lease lost while draining for shutdown: the socket goes now, not once quiet.
+      if (!drain && draining) return connection.stop({ drain: false });
+      return stopped;
+    }
+    streaming = false;
+    draining = drain;
+    metrics.leader.set(0);
+    stopped = started
+      .then(async () => {
+        watermarks.stop();
+        await connection.stop({ drain });
+        draining = false;
+        await reporter?.stop(drain ? { timeoutMs: 2000 } : undefined);
+      })
+      .catch((err: unknown) => logger.error({ err }, 'stopping the stream failed'));
+    return stopped;
+  }
+
+  const elector =
+    config.LEADER_ELECTION && deps.kube && config.KUBE_NAMESPACE
+      ? createLeaderElector({
+          kc: deps.kube,
+          namespace: config.KUBE_NAMESPACE,
+          name: config.LEADER_ELECTION_LEASE,
+          identity: config.POD_NAME,
+          leaseDurationMs: config.LEADER_ELECTION_LEASE_DURATION_SECONDS * 1000,
+          renewDeadlineMs: config.LEADER_ELECTION_RENEW_DEADLINE_SECONDS * 1000,
+          retryPeriodMs: config.LEADER_ELECTION_RETRY_PERIOD_SECONDS * 1000,
+          logger: logger.child({ component: 'leader-election', lease: config.LEADER_ELECTION_LEASE }),
+          onStartedLeading: () => {
+            logger.info({ identity: config.POD_NAME }, 'leading: opening the Finnhub connection');
+            startStreaming();
+          },
+          onStoppedLeading: async () => {
+            if (streaming) logger.warn({ identity: config.POD_NAME }, 'no longer leading: dropping the Finnhub connection');
+            await stopStreaming(false);
+          },
+        })
+      : undefined;
+  metrics.leader.set(0);
+
+  const role = (): ProducerRole => (!elector ? 'standalone' : streaming ? 'leader' : 'standby');
+
   return {
     readiness: [
-      { name: 'finnhub', ready: () => connection.ready() },
+      // A standby is healthy and waiting: ready, and /symbols says it is the standby.
+      { name: 'finnhub', ready: () => role() === 'standby' || connection.ready() },
       {
         name: 'kafka',
         ready: () => kafkaConnected && writer.ready(),
@@ -151,30 +284,33 @@ export function createProducerApp(
       },
     ],
     states,
-    /** GET /symbols: what Finnhub did with each wanted symbol. */
+    role,
+    /** GET /symbols: this replica's role and what Finnhub did with each wanted symbol. */
     routes: (http: Express) => {
       http.get('/symbols', (_req, res) => {
-        res.json(states.snapshot());
+        res.json({ role: role(), identity: config.POD_NAME, connection: connection.state(), symbols: states.snapshot() });
       });
     },
     async start() {
       await connectKafka();
       if (stopping.signal.aborted) return;
-      await watermarks.start();
-      await deps.symbols.start((symbols) => {
-        logger.info({ count: symbols.length }, 'symbols changed');
-        connection.setSymbols(symbols);
+      await symbols.start((list) => {
+        logger.info({ count: list.length }, 'symbols changed');
+        connection.setSymbols(list);
         metrics.keepSymbols(new Set(states.snapshot().map((s) => s.symbol)));
       });
-      connection.start();
+      if (stopping.signal.aborted) return;
+      if (elector) elector.start();
+      else startStreaming();
     },
-    /** Stop reading (unsubscribe, drain the socket), flush to Kafka, disconnect. */
+    /** Stop reading (unsubscribe, drain the socket), release the Lease, flush to Kafka, disconnect. */
     async stop() {
       stopping.abort();
       clearInterval(stateTicker);
-      deps.symbols.stop();
-      await connection.stop();
-      watermarks.stop();
+      symbols.stop();
+      await stopStreaming(true);
+      // After the drain: the Lease is released only once this replica has let go of the socket.
+      await elector?.stop();
       if ((await writer.flush(config.SHUTDOWN_TIMEOUT_MS / 2)) > 0) {
         logger.error(
           writer.abandon(),

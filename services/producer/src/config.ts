@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { crossFieldChecks, env, serviceEnvSchema, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
 import { z } from 'zod';
 import { parseSymbolList } from './symbols/source.js';
@@ -20,6 +22,20 @@ export const producerConfigSchema = z
       .optional(),
     SYMBOLS_FILE: env.optionalString(),
     SYMBOLS_FILE_POLL_MS: env.int(1000, 10),
+    // Kubernetes: the controller's symbols ConfigMap, watched through the API.
+    SYMBOLS_CONFIGMAP: env.optionalString(),
+    PRODUCER_STATE_CONFIGMAP: env.string('tickerflow-producer-state'),
+    // Durations (`5s`, `500ms`): the state ConfigMap is written at most every interval, and at least every heartbeat.
+    PRODUCER_STATE_INTERVAL: env.duration('5s').pipe(z.number().min(100, 'must be at least 100ms')),
+    PRODUCER_STATE_HEARTBEAT: env.duration('30s').pipe(z.number().min(100, 'must be at least 100ms')),
+    KUBE_NAMESPACE: env.optionalString(),
+    LEADER_ELECTION: env.bool(false),
+    LEADER_ELECTION_LEASE: env.string('tickerflow-producer'),
+    // client-go's defaults.
+    LEADER_ELECTION_LEASE_DURATION_SECONDS: env.number(15, 1),
+    LEADER_ELECTION_RENEW_DEADLINE_SECONDS: env.number(10, 0.1),
+    LEADER_ELECTION_RETRY_PERIOD_SECONDS: env.number(2, 0.05),
+    POD_NAME: env.string(),
     FINNHUB_SYMBOL_LIMIT: env.int(50, 1),
     FINNHUB_STALE_SECONDS: env.number(150, 0.1),
     FINNHUB_UNAUTHORIZED_RETRY_SECONDS: env.number(60, 0.1),
@@ -42,11 +58,58 @@ export const producerConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     kafkaEnvRefinement(cfg, ctx);
-    if (cfg.SYMBOLS === undefined && cfg.SYMBOLS_FILE === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['SYMBOLS'], message: 'set SYMBOLS (comma-separated or a JSON array) or SYMBOLS_FILE' });
+    const sources = (['SYMBOLS', 'SYMBOLS_FILE', 'SYMBOLS_CONFIGMAP'] as const).filter((name) => cfg[name] !== undefined);
+    if (sources.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['SYMBOLS'], message: 'set SYMBOLS (comma-separated or a JSON array), SYMBOLS_FILE or SYMBOLS_CONFIGMAP' });
+    } else if (sources.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [sources[1]!], message: `set only one symbol source: ${sources.join(' and ')} are both set` });
+    }
+    const kubeUsers = [cfg.SYMBOLS_CONFIGMAP !== undefined && 'SYMBOLS_CONFIGMAP', cfg.LEADER_ELECTION === true && 'LEADER_ELECTION=true'].filter(Boolean);
+    if (kubeUsers.length > 0 && cfg.KUBE_NAMESPACE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['KUBE_NAMESPACE'], message: `is required with ${kubeUsers.join(' and ')} outside a pod` });
+    }
+    // client-go's rules: the leader gives up (renew deadline) before its Lease can be taken, and retries more than once before that.
+    const [lease, renew, retry] = [
+      cfg.LEADER_ELECTION_LEASE_DURATION_SECONDS,
+      cfg.LEADER_ELECTION_RENEW_DEADLINE_SECONDS,
+      cfg.LEADER_ELECTION_RETRY_PERIOD_SECONDS,
+    ];
+    if (typeof lease === 'number' && typeof renew === 'number' && lease <= renew) {
+      ctx.addIssue({ code: 'custom', path: ['LEADER_ELECTION_RENEW_DEADLINE_SECONDS'], message: 'must be less than LEADER_ELECTION_LEASE_DURATION_SECONDS' });
+    }
+    if (typeof renew === 'number' && typeof retry === 'number' && renew <= retry * 1.2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LEADER_ELECTION_RETRY_PERIOD_SECONDS'],
+        message: 'must be less than LEADER_ELECTION_RENEW_DEADLINE_SECONDS / 1.2',
+      });
+    }
+    const [interval, heartbeat] = [cfg.PRODUCER_STATE_INTERVAL, cfg.PRODUCER_STATE_HEARTBEAT];
+    if (typeof interval === 'number' && typeof heartbeat === 'number' && heartbeat < interval) {
+      ctx.addIssue({ code: 'custom', path: ['PRODUCER_STATE_HEARTBEAT'], message: 'must be at least PRODUCER_STATE_INTERVAL' });
     }
   }, crossFieldChecks);
 
 export type ProducerConfig = z.infer<typeof producerConfigSchema>;
 
-export const readProducerConfig = (environment: NodeJS.ProcessEnv): Readonly<ProducerConfig> => parseConfig(producerConfigSchema, environment);
+const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** Defaults that come from where the process runs, not from the environment: the pod's namespace, an identity. */
+export interface RuntimeDefaults {
+  /** The in-cluster namespace (the service account's namespace file), when there is one. */
+  namespace?: string;
+  identity: string;
+}
+
+export function runtimeDefaults(namespaceFile = IN_CLUSTER_NAMESPACE_FILE): RuntimeDefaults {
+  let namespace: string | undefined;
+  try {
+    namespace = readFileSync(namespaceFile, 'utf8').trim() || undefined;
+  } catch {
+    // Not in a pod: KUBE_NAMESPACE is then required where Kubernetes is used.
+  }
+  return { namespace, identity: `${hostname()}-${process.pid}` };
+}
+
+export const readProducerConfig = (environment: NodeJS.ProcessEnv, defaults: RuntimeDefaults = runtimeDefaults()): Readonly<ProducerConfig> =>
+  parseConfig(producerConfigSchema, { ...(defaults.namespace && { KUBE_NAMESPACE: defaults.namespace }), POD_NAME: defaults.identity, ...environment });

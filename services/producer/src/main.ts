@@ -1,5 +1,6 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, createRegistry, kafkaConnection, logProcessWarnings, platformaticConnection, runService, serveApp } from '@tickerflow/common';
-import { createProducerApp, symbolSource, tradeCodec } from './app.js';
+import { createProducerApp, tradeCodec } from './app.js';
 import { readProducerConfig } from './config.js';
 import { createTradeSender } from './kafka/trade-sender.js';
 
@@ -13,12 +14,18 @@ async function main() {
   });
   logProcessWarnings(logger);
   const registry = createRegistry();
+  // The API server: in a pod its service account, outside KUBECONFIG (or ~/.kube/config). Only when a feature needs it.
+  let kube: KubeConfig | undefined;
+  if (config.SYMBOLS_CONFIGMAP || config.LEADER_ELECTION) {
+    kube = new KubeConfig();
+    kube.loadFromDefault();
+  }
   const app = createProducerApp(config, {
     sender: createTradeSender(platformaticConnection(kafkaConnection(config), 'tickerflow-producer'), { compression: config.KAFKA_COMPRESSION }),
     registry,
     logger,
     codec: await tradeCodec(config),
-    symbols: symbolSource(config, logger),
+    kube,
   });
   await serveApp(app, {
     name: 'tickerflow-producer',
@@ -27,7 +34,7 @@ async function main() {
     registry,
     logger,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    context: { topic: config.TRADES_TOPIC },
+    context: { topic: config.TRADES_TOPIC, identity: config.POD_NAME, leaderElection: config.LEADER_ELECTION },
   });
 }
 

@@ -94,6 +94,27 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
       help: 'Error frames from Finnhub (invalid symbol, too many symbols, ...).',
       registers,
     }),
+    leader: new Gauge({
+      name: 'tickerflow_producer_leader',
+      help: 'Whether this replica holds the Finnhub connection: 1 for the Lease leader (always, without LEADER_ELECTION), 0 for a standby.',
+      registers,
+    }),
+    symbolSourceErrors: new Counter({
+      name: 'tickerflow_producer_symbol_source_errors_total',
+      help: 'Symbol lists that could not be read or parsed (the file or the ConfigMap); the last good list is kept.',
+      registers,
+    }),
+    stateWrites: new Counter({
+      name: 'tickerflow_producer_state_writes_total',
+      help: 'Writes of the state ConfigMap by result (written, failed; a failed write is tried again next interval).',
+      labelNames: ['result'],
+      registers,
+    }),
+    lastStateWrite: new Gauge({
+      name: 'tickerflow_producer_state_last_write_timestamp_seconds',
+      help: 'When the state ConfigMap was last written, Unix seconds.',
+      registers,
+    }),
     lastFrame: new Gauge({
       name: 'tickerflow_producer_last_frame_timestamp_seconds',
       help: 'When the last frame (pings included) arrived, Unix seconds.',
@@ -130,6 +151,7 @@ export function createProducerMetrics(registry: Registry, live: { bufferBytes():
   };
   for (const reason of dropReasons) metrics.tradesDropped.inc({ reason }, 0);
   for (const reason of ['closed', 'stale', 'error', 'unauthorized']) metrics.reconnects.inc({ reason }, 0);
+  for (const result of ['written', 'failed']) metrics.stateWrites.inc({ result }, 0);
   metrics.setConnectionState('closed');
   return metrics;
 }

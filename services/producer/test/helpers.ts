@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createTopic, eventually, metric, readTopic, startService, type ServiceProcess } from '@tickerflow/harness';
-import { fromWire, loadSchema, singleObjectCodec, WATERMARK_HEADER, type Trade, type WireTrade } from '@tickerflow/common';
+import { fromWire, loadSchema, singleObjectCodec, WATERMARK_HEADER, type Trade, type TradeValue, type WireTrade } from '@tickerflow/common';
 import { startSim, type RunningSim } from '@tickerflow/finnhub-sim';
 
 /** Tests read metrics through the harness's helper. */
 export { metric };
 
 export const TOKEN = `tf-test-token-${randomUUID()}`;
-export const codec = singleObjectCodec<Trade & { receivedAt: number }>(loadSchema('trade'));
+export const codec = singleObjectCodec<TradeValue>(loadSchema('trade'));
 
 /** A trade as a comparable string: symbol, price, volume, timestamp, conditions. */
 export const tradeKey = (t: Trade): string => JSON.stringify([t.symbol, t.price, t.volume, t.timestamp, t.conditions]);

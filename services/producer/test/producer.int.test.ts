@@ -169,7 +169,8 @@ describe('producer against finnhub-sim and the real Kafka', () => {
     const { trades } = await kafkaTrades(kafkaBrokers(), topic);
     assert.deepEqual(sortedKeys(trades), sortedKeys(sent));
     assert.ok(trades.some((t) => t.symbol === 'IC MARKETS:1') && trades.some((t) => t.symbol === 'AAPL'));
-    const symbols = JSON.parse((await p.get('/symbols')).body) as { symbol: string; status: string }[];
+    const { role, symbols } = JSON.parse((await p.get('/symbols')).body) as { role: string; symbols: { symbol: string; status: string }[] };
+    assert.equal(role, 'standalone');
     assert.deepEqual(symbols.map((x) => x.symbol).sort(), ['BINANCE:ETHUSDT', 'IC MARKETS:1', 'MSFT']);
   });
 
@@ -213,7 +214,10 @@ describe('producer against finnhub-sim and the real Kafka', () => {
       what: 'accepted symbols settled',
     });
     const states = Object.fromEntries(
-      (JSON.parse((await p.get('/symbols')).body) as { symbol: string; status: string; message?: string }[]).map((x) => [x.symbol, [x.status, x.message]]),
+      (JSON.parse((await p.get('/symbols')).body) as { symbols: { symbol: string; status: string; message?: string }[] }).symbols.map((x) => [
+        x.symbol,
+        [x.status, x.message],
+      ]),
     );
     assert.deepEqual(states['FX:EURUSD'], ['rejected', 'Invalid symbol FX:EURUSD']);
     // The simulator accepts 3 (AAPL, MSFT, GOOG); NVDA is refused by Finnhub; TSLA is beyond our own limit of 5.

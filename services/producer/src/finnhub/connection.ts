@@ -137,7 +137,9 @@ export function createFinnhubConnection(
       logger.warn({ err }, 'Finnhub socket error');
     });
     ws.on('close', (code) => {
-      if (socket === ws) socket = undefined;
+      // A socket given up on (stopped, or replaced after a restart) says nothing about the current one.
+      if (socket !== ws) return;
+      socket = undefined;
       if (state !== 'unauthorized') setState('closed');
       if (!stopping) {
         logger.warn({ code, reason }, 'Finnhub socket closed');
@@ -178,14 +180,17 @@ export function createFinnhubConnection(
     ready: () => state === 'open' && wanted.every((s) => sent.has(s)),
     /**
      * Graceful stop: unsubscribe everything, keep reading what Finnhub had
-     * already sent until the socket is quiet, then close.
+     * already sent until the socket is quiet, then close. `drain: false`
+     * drops the socket at once (leadership lost: another replica may connect
+     * soon, and Finnhub allows one connection per key). `start()` may follow.
      */
-    async stop() {
+    async stop(how: { drain?: boolean } = {}) {
       stopping = true;
       clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
       clearInterval(watchdog);
       const ws = socket;
-      if (ws && ws.readyState === WebSocket.OPEN) {
+      if (ws && ws.readyState === WebSocket.OPEN && how.drain !== false) {
         for (const s of sent) ws.send(unsubscribeMessage(s));
         sent.clear();
         const deadline = now() + opts.drainMaxMs;
@@ -199,6 +204,10 @@ export function createFinnhubConnection(
       } else {
         ws?.terminate();
       }
+      socket = undefined;
+      sent.clear();
+      // Nothing is subscribed any more (a standby shows its symbols pending).
+      states.reset();
       setState('stopped');
     },
   };

@@ -17,6 +17,8 @@ export function createWatermarkTicker(
   const now = deps.now ?? Date.now;
   let partitions = 0;
   let timers: NodeJS.Timeout[] = [];
+  // Bumped by stop(): a start() still reading the partitions then sets no timers.
+  let generation = 0;
 
   async function refresh() {
     try {
@@ -29,10 +31,15 @@ export function createWatermarkTicker(
   return {
     async start() {
       if (options.intervalMs === 0) return;
+      const mine = ++generation;
       await refresh();
+      if (mine !== generation) return;
+      for (const t of timers) clearInterval(t);
       timers = [setInterval(() => deps.writer.writeWatermarks(now(), partitions), options.intervalMs), setInterval(() => void refresh(), PARTITION_REFRESH_MS)];
     },
+    /** Stops the ticks; start() may follow (only the leader writes watermarks). */
     stop() {
+      generation++;
       for (const t of timers) clearInterval(t);
       timers = [];
     },

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { binaries, eventually, kubeconfigPath } from '@tickerflow/harness';
+import { API_VERSION, crdPath, CRD_NAME, KIND } from '../src/api/v1alpha1.js';
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kubectl against a kube-apiserver (the harness's by default); resolves with its exit code and output, never rejects. */
+export function kubectl(args: string[], stdin?: string, kubeconfig = kubeconfigPath()): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = execFile(binaries.kubectl, ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(stdin ?? '');
+  });
+}
+
+export async function kubectlOk(args: string[], stdin?: string, kubeconfig?: string): Promise<string> {
+  const r = await kubectl(args, stdin, kubeconfig);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `kubectl apply -f -` of one object as YAML on stdin (JSON is YAML); kubectl validates fields strictly by default. */
+export const apply = (ns: string, obj: object, kubeconfig?: string) => kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(obj), kubeconfig);
+
+export const subscription = (name: string, spec: unknown) => ({
+  apiVersion: API_VERSION,
+  kind: KIND,
+  metadata: { name },
+  ...(spec === undefined ? {} : { spec }),
+});
+
+/** Installs the CRD from k8s/crds (idempotent: other tests install the same file) and waits until it serves. */
+export async function installCrd(kubeconfig?: string): Promise<void> {
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=tickerflow-tests', '-f', crdPath], undefined, kubeconfig);
+  await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`], undefined, kubeconfig);
+  // Discovery may lag behind Established.
+  await eventually(async () => (await kubectl(['get', 'tsub', '-A'], undefined, kubeconfig)).code === 0, {
+    timeoutMs: 30_000,
+    what: 'the tsub resource to be served',
+  });
+}
