@@ -2,7 +2,6 @@ import {
   decodeProducerState,
   setCondition,
   semanticallyEqual,
-  type Condition,
   type Logger,
   type ProducerStateReport,
   type Reconciler,
