@@ -1,11 +1,4 @@
-import {
-  decodeProducerState,
-  setCondition,
-  semanticallyEqual,
-  type Logger,
-  type ProducerStateReport,
-  type Reconciler,
-} from '@tickerflow/common';
+import { decodeProducerState, setCondition, semanticallyEqual, type Logger, type ProducerStateReport, type Reconciler } from '@tickerflow/common';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import type { TickerSubscription, TickerSubscriptionStatus } from './api/v1alpha1.js';
 import { desiredSymbols, type DesiredSymbols, type SubscriptionView } from './desired.js';
@@ -109,11 +102,7 @@ export function createReconciler(opts: ReconcilerOptions, deps: ReconcilerDeps):
     });
     const generation = sub.metadata?.generation ?? 0;
     const previous = sub.status;
-    const conditions = setCondition(
-      (previous?.conditions ?? []),
-      { type: 'Ready', ...observed.ready, observedGeneration: generation },
-      new Date(now),
-    );
+    const conditions = setCondition(previous?.conditions ?? [], { type: 'Ready', ...observed.ready, observedGeneration: generation }, new Date(now));
     const { ready: _ready, ...rest } = observed;
     const status: TickerSubscriptionStatus = { observedGeneration: generation, conditions, ...rest };
     if (!semanticallyEqual(previous ?? {}, status)) {
