@@ -22,9 +22,9 @@ export const controllerConfigSchema = z
     PRODUCER_STATE_STALE_AFTER: env.duration('2m'),
     LEADER_ELECTION: env.bool(true),
     LEADER_ELECTION_LEASE: env.string('tickerflow-controller'),
-    LEASE_DURATION_SECONDS: env.number(15, 1),
-    LEASE_RENEW_DEADLINE_SECONDS: env.number(10, 1),
-    LEASE_RETRY_PERIOD_SECONDS: env.number(2, 0.1),
+    LEADER_ELECTION_LEASE_DURATION_SECONDS: env.number(15, 1),
+    LEADER_ELECTION_RENEW_DEADLINE_SECONDS: env.number(10, 1),
+    LEADER_ELECTION_RETRY_PERIOD_SECONDS: env.number(2, 0.1),
     POD_NAME: env.string(`${hostname()}-${process.pid}`),
   })
   .transform((cfg, ctx) => {
@@ -33,11 +33,11 @@ export const controllerConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['KUBE_NAMESPACE'], message: 'is required outside a pod (the namespace of the ConfigMaps and the Lease)' });
       return z.NEVER;
     }
-    if (!(cfg.LEASE_RENEW_DEADLINE_SECONDS < cfg.LEASE_DURATION_SECONDS)) {
+    if (!(cfg.LEADER_ELECTION_RENEW_DEADLINE_SECONDS < cfg.LEADER_ELECTION_LEASE_DURATION_SECONDS)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['LEASE_RENEW_DEADLINE_SECONDS'],
-        message: 'must be below LEASE_DURATION_SECONDS (a leader must give up before its Lease can be taken)',
+        path: ['LEADER_ELECTION_RENEW_DEADLINE_SECONDS'],
+        message: 'must be below LEADER_ELECTION_LEASE_DURATION_SECONDS (a leader must give up before its Lease can be taken)',
       });
       return z.NEVER;
     }

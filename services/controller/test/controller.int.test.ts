@@ -21,9 +21,9 @@ describe('tickerflow-controller on the harness kube-apiserver', () => {
       POD_NAME: name,
       LOG_LEVEL: 'info',
       // Short, so a killed leader's Lease expires within the test.
-      LEASE_DURATION_SECONDS: '6',
-      LEASE_RENEW_DEADLINE_SECONDS: '4',
-      LEASE_RETRY_PERIOD_SECONDS: '1',
+      LEADER_ELECTION_LEASE_DURATION_SECONDS: '6',
+      LEADER_ELECTION_RENEW_DEADLINE_SECONDS: '4',
+      LEADER_ELECTION_RETRY_PERIOD_SECONDS: '1',
       ...env,
     });
     controllers.push(c);
