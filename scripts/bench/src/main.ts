@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { artifactsDir, repoRoot, startKafka } from '@tickerflow/harness';
+import { artifactsDir, repoRoot, startKafka, versions } from '@tickerflow/harness';
 import { benchConsumer, type ConsumerBenchResult } from './consumer.js';
+import { benchController, type ControllerBenchResult } from './controller.js';
 import { benchE2e, type E2eBenchResult } from './e2e.js';
 import { benchProducer, type ProducerBenchResult } from './producer.js';
 
@@ -50,6 +51,24 @@ function e2eTable(r: E2eBenchResult): string {
   ].join('\n');
 }
 
+function controllerTable(r: ControllerBenchResult): string {
+  const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const reasons = Object.entries(r.readyReasons)
+    .map(([reason, n]) => `${reason} ${fmt(n)}`)
+    .join(', ');
+  return [
+    `| controller: kube-apiserver ${versions.kubernetes} + etcd ${versions.etcd}, tickerflow-controller, tickerflow-producer, finnhub-sim | value | goal |`,
+    '|---|---|---|',
+    `| **\`kubectl apply\` of a subscription with a new symbol → its subscribe frame at finnhub-sim, p50 / p99 over ${fmt(r.applies)} applies** (one at a time; includes kubectl's own start-up, as a user sees it) | **${fmt(r.applyToSubscribeP50Ms)} ms / ${fmt(r.applyToSubscribeP99Ms)} ms** (max ${fmt(r.applyToSubscribeMaxMs)} ms) | p99 < 2 s: ${met(r.applyToSubscribeP99Ms < 2000)} |`,
+    `| of which \`kubectl apply\` itself (start-up + the API write), p50 / p99 | ${fmt(r.kubectlReturnedP50Ms)} ms / ${fmt(r.kubectlReturnedP99Ms)} ms | |`,
+    `| **${fmt(r.subscriptions)} TickerSubscriptions (1–3 of ${fmt(r.symbolPool)} symbols each, ${fmt(r.unionSymbols)} distinct) created through the API, ${r.concurrency} at a time → symbols ConfigMap = their union and every status current with a Ready condition** (polled every ${fmt(r.pollMs)} ms; producer stopped) | **${fmt(r.convergedMs / 1000, 1)} s** (creates done at ${fmt(r.createdMs / 1000, 1)} s) | < 30 s: ${met(r.convergedMs < 30_000)} |`,
+    `| controller work until then: reconciles (subscription / symbols), failed reconciles | ${fmt(r.subscriptionReconciles)} / ${fmt(r.symbolsReconciles)}, ${fmt(r.failedReconciles)} failed | |`,
+    `| status writes / symbols ConfigMap writes | ${fmt(r.statusWrites)} / ${fmt(r.symbolsWrites)} | |`,
+    `| Ready reasons at convergence | ${reasons} | |`,
+    `| controller CPU seconds over the run / peak RSS | ${fmt(r.controllerCpuSeconds, 2)} / ${fmt(r.controllerPeakRssMiB, 1)} MiB | |`,
+  ].join('\n');
+}
+
 async function main() {
   const scenarios = process.argv.slice(2);
   const want = (s: string) => scenarios.length === 0 || scenarios.includes(s);
@@ -75,6 +94,11 @@ async function main() {
       const r = await benchE2e(broker, { rate: 5000 });
       results.e2e = r;
       sections.push(e2eTable(r));
+    }
+    if (want('controller')) {
+      const r = await benchController(broker, workDir, { applies: 50, subscriptions: 1000, symbolPool: 1500, concurrency: 20 });
+      results.controller = r;
+      sections.push(controllerTable(r));
     }
   } finally {
     await broker.stop();

@@ -95,23 +95,27 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
     },
   );
 
-  const queue = createWorkQueue({
-    reconciler,
-    concurrency: 2,
-    onResult: (r) => {
-      metrics.reconciles.inc({ kind: r.key === SYMBOLS_QUEUE_KEY ? 'symbols' : 'subscription', result: r.result });
-      metrics.queueDepth.set(queue.depth());
-      if (r.result === 'error' && worthLogging(r.failures ?? 1))
-        logger.warn({ key: r.key, err: r.err, failures: r.failures, retryInMs: r.retryInMs }, 'reconcile failed; retrying with backoff');
-      if (r.result === 'terminal') logger.error({ key: r.key, err: r.err }, 'reconcile failed for good');
-    },
-  });
+  // A queue per leadership term: a stopped queue stays stopped, and a new term starts from a full resync anyway.
+  const newQueue = () =>
+    createWorkQueue({
+      reconciler,
+      concurrency: 2,
+      onResult: (r) => {
+        metrics.reconciles.inc({ kind: r.key === SYMBOLS_QUEUE_KEY ? 'symbols' : 'subscription', result: r.result });
+        metrics.queueDepth.set(queue.depth());
+        if (r.result === 'error' && worthLogging(r.failures ?? 1))
+          logger.warn({ key: r.key, err: r.err, failures: r.failures, retryInMs: r.retryInMs }, 'reconcile failed; retrying with backoff');
+        if (r.result === 'terminal') logger.error({ key: r.key, err: r.err }, 'reconcile failed for good');
+      },
+    });
+  let queue = newQueue();
 
   let leading = false;
   function lead() {
     leading = true;
     metrics.leader.set(1);
     logger.info('leading: reconciling');
+    queue = newQueue();
     queue.start();
     queue.add(SYMBOLS_QUEUE_KEY);
     for (const s of subscriptions.list()) queue.add(keyOfSubscription(s));
@@ -134,7 +138,7 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
         retryPeriodMs: config.LEADER_ELECTION_RETRY_PERIOD_SECONDS * 1000,
         onStartedLeading: lead,
         onStoppedLeading: follow,
-        logger: logger.child({ lease: config.LEADER_ELECTION_LEASE }),
+        logger,
       })
     : undefined;
   metrics.leader.set(0);

@@ -258,7 +258,7 @@ export function createProducerApp(
           leaseDurationMs: config.LEADER_ELECTION_LEASE_DURATION_SECONDS * 1000,
           renewDeadlineMs: config.LEADER_ELECTION_RENEW_DEADLINE_SECONDS * 1000,
           retryPeriodMs: config.LEADER_ELECTION_RETRY_PERIOD_SECONDS * 1000,
-          logger: logger.child({ component: 'leader-election', lease: config.LEADER_ELECTION_LEASE }),
+          logger: logger.child({ component: 'leader-election' }),
           onStartedLeading: () => {
             logger.info({ identity: config.POD_NAME }, 'leading: opening the Finnhub connection');
             startStreaming();
