@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { decodeDesiredSymbols } from '@tickerflow/common';
 import { API_VERSION, CRD_NAME, crdPath, GROUP, KIND, PLURAL, VERSION, type TickerSubscription } from '@tickerflow/controller';
-import { startSim, type RunningSim } from '@tickerflow/finnhub-sim';
+import { seededRandom, startSim, type RunningSim } from '@tickerflow/finnhub-sim';
 import { binaries, createTopic, eventually, metric, startKube, startService, type KafkaBroker, type ServiceProcess } from '@tickerflow/harness';
 import { cpuSeconds, peakRssBytes } from './measure.js';
 
@@ -58,18 +58,6 @@ export interface ControllerBenchResult {
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-/** A seeded PRNG (mulberry32): the same subscriptions every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Runs kubectl; resolves with its exit code and output, never rejects. */
@@ -205,7 +193,7 @@ async function measureConvergence(
   await controllerLeading(controller);
   const cpu0 = cpuSeconds(controller.pid);
 
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const pool = Array.from({ length: opts.pool }, (_, i) => `SYM${String(i).padStart(4, '0')}`);
   const subs = Array.from({ length: opts.count }, (_, i) => {
     const symbols = new Set<string>();

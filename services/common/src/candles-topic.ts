@@ -1,20 +1,13 @@
-import { AvroDecodeError, type Codec } from './avro.js';
+import type { Codec } from './avro.js';
 import type { Candle } from './candles/candle.js';
-import { InvalidRecordError } from './trades-topic.js';
+import { decodeRecordValue, InvalidRecordError } from './trades-topic.js';
 
 /**
  * Decodes and checks one record of the candles topic; throws InvalidRecordError.
  * The candle comes back plain (avsc may give `long`s as other types), ready for JSON.
  */
 export function readCandlesTopicRecord(codec: Codec<Candle>, record: { key: Buffer | null; value: Buffer | null }): Candle {
-  if (!record.value || record.value.length === 0) throw new InvalidRecordError('record has no value', 'empty-value');
-  let c: Candle;
-  try {
-    c = codec.decode(record.value);
-  } catch (err) {
-    if (err instanceof AvroDecodeError) throw new InvalidRecordError(err.message, err.reason);
-    throw err;
-  }
+  const c = decodeRecordValue(codec, record.value);
   const candle: Candle = {
     symbol: c.symbol,
     interval: c.interval,

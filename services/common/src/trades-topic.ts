@@ -52,6 +52,17 @@ function headerText(value: HeaderValue): string | undefined {
   return first === undefined ? undefined : first.toString();
 }
 
+/** A record's Avro value, decoded; an empty or undecodable one throws InvalidRecordError with its reason. */
+export function decodeRecordValue<T>(codec: Codec<T>, value: Buffer | null): T {
+  if (!value || value.length === 0) throw new InvalidRecordError('record has no value', 'empty-value');
+  try {
+    return codec.decode(value);
+  } catch (err) {
+    if (err instanceof AvroDecodeError) throw new InvalidRecordError(err.message, err.reason);
+    throw err;
+  }
+}
+
 /** Decodes and checks one record of the trades topic; throws InvalidRecordError. */
 export function readTradesTopicRecord(
   codec: Codec<TradeValue>,
@@ -71,14 +82,7 @@ export function readTradesTopicRecord(
     checkAhead(time);
     return { kind: 'watermark', time };
   }
-  if (!record.value || record.value.length === 0) throw new InvalidRecordError('record has no value', 'empty-value');
-  let trade: TradeValue;
-  try {
-    trade = codec.decode(record.value);
-  } catch (err) {
-    if (err instanceof AvroDecodeError) throw new InvalidRecordError(err.message, err.reason);
-    throw err;
-  }
+  const trade = decodeRecordValue(codec, record.value);
   const problem =
     trade.symbol.length === 0
       ? 'empty symbol'

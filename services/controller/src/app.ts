@@ -5,6 +5,8 @@ import {
   createLeaderElector,
   createWorkQueue,
   encodeDesiredSymbols,
+  keyOf,
+  splitKey,
   worthLogging,
   type Logger,
 } from '@tickerflow/common';
@@ -13,7 +15,7 @@ import type { Registry } from 'prom-client';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type TickerSubscription } from './api/v1alpha1.js';
 import type { ControllerConfig } from './config.js';
 import { createControllerMetrics } from './metrics.js';
-import { createReconciler, keyOfSubscription, SYMBOLS_QUEUE_KEY } from './reconciler.js';
+import { createReconciler, SYMBOLS_QUEUE_KEY } from './reconciler.js';
 
 export const FIELD_MANAGER = 'tickerflow-controller';
 
@@ -32,6 +34,10 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
   const namespace = config.KUBE_NAMESPACE;
   const watched = config.WATCH_NAMESPACE;
 
+  /** Every subscription's status is looked at again (the queue de-duplicates). */
+  const resyncSubscriptions = () => {
+    for (const s of subscriptions.list()) queue.add(keyOf(s));
+  };
   const subscriptions = createInformer<TickerSubscription>({
     kc,
     path: watched ? `/apis/${GROUP}/${VERSION}/namespaces/${watched}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
@@ -44,7 +50,7 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
     onChange: () => {
       reconciler.subscriptionsChanged();
       queue.add(SYMBOLS_QUEUE_KEY);
-      for (const s of subscriptions.list()) queue.add(keyOfSubscription(s));
+      resyncSubscriptions();
     },
   });
   // One informer for both ConfigMaps of the namespace: which one changed decides what to reconcile.
@@ -56,7 +62,7 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
     onChange: (cm) => {
       if (cm.metadata?.name === config.SYMBOLS_CONFIGMAP) queue.add(SYMBOLS_QUEUE_KEY);
       // The producer's report changes every subscription's status.
-      else if (cm.metadata?.name === config.PRODUCER_STATE_CONFIGMAP) for (const s of subscriptions.list()) queue.add(keyOfSubscription(s));
+      else if (cm.metadata?.name === config.PRODUCER_STATE_CONFIGMAP) resyncSubscriptions();
     },
   });
 
@@ -65,8 +71,8 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
     {
       subscriptions: () => subscriptions.list(),
       subscription: (key) => {
-        const [ns, name] = key.split('/');
-        return subscriptions.get(name!, ns);
+        const { namespace: ns, name } = splitKey(key);
+        return subscriptions.get(name, ns);
       },
       symbolsConfigMap: () => configMaps.get(config.SYMBOLS_CONFIGMAP, namespace),
       producerStateConfigMap: () => configMaps.get(config.PRODUCER_STATE_CONFIGMAP, namespace),
@@ -118,7 +124,7 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
     queue = newQueue();
     queue.start();
     queue.add(SYMBOLS_QUEUE_KEY);
-    for (const s of subscriptions.list()) queue.add(keyOfSubscription(s));
+    resyncSubscriptions();
   }
   async function follow() {
     if (!leading) return;

@@ -1,4 +1,13 @@
-import { decodeProducerState, setCondition, semanticallyEqual, type Logger, type ProducerStateReport, type Reconciler } from '@tickerflow/common';
+import {
+  decodeDesiredSymbols,
+  decodeProducerState,
+  keyOf,
+  setCondition,
+  semanticallyEqual,
+  type Logger,
+  type ProducerStateReport,
+  type Reconciler,
+} from '@tickerflow/common';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import type { TickerSubscription, TickerSubscriptionStatus } from './api/v1alpha1.js';
 import { desiredSymbols, type DesiredSymbols, type SubscriptionView } from './desired.js';
@@ -28,10 +37,8 @@ export interface ReconcilerOptions {
   staleAfterMs: number;
 }
 
-export const keyOfSubscription = (s: KubernetesObject) => `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`;
-
 const view = (s: TickerSubscription): SubscriptionView => ({
-  key: keyOfSubscription(s),
+  key: keyOf(s),
   createdAt: String(s.metadata?.creationTimestamp ?? ''),
   symbols: s.spec.symbols,
   suspend: s.spec.suspend === true,
@@ -73,8 +80,9 @@ export function createReconciler(opts: ReconcilerOptions, deps: ReconcilerDeps):
     const current = deps.symbolsConfigMap();
     let currentSymbols: string[] | undefined;
     try {
-      currentSymbols = current ? (JSON.parse(current.data?.['symbols.json'] ?? 'null') as string[]) : undefined;
+      currentSymbols = current ? decodeDesiredSymbols(current.data) : undefined;
     } catch {
+      // Malformed (edited by hand): rewritten below.
       currentSymbols = undefined;
     }
     if (semanticallyEqual(currentSymbols, symbols)) return {};

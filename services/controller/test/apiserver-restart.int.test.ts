@@ -41,18 +41,13 @@ describe('the controller survives a kube-apiserver restart without restarting it
       throw new Error(`${err.message}\ncontroller output:\n${controller.output().slice(-6000)}`);
     });
     t.diagnostic(`converged ${Date.now() - restartedAt} ms after the restart began`);
-    const status = JSON.parse(await kubectlOk(['get', 'tsub', 'after', '-n', ns, '-o', 'json'], undefined, plane.kubeconfig)) as {
-      status?: { observedGeneration?: number };
-    };
-    await eventually(
-      async () =>
-        status.status?.observedGeneration !== undefined ||
-        (JSON.parse(await kubectlOk(['get', 'tsub', 'after', '-n', ns, '-o', 'json'], undefined, plane.kubeconfig)) as typeof status).status
-          ?.observedGeneration === 1,
-      {
-        what: 'the new subscription has a status',
-      },
-    );
+    const generationSeen = async () =>
+      (
+        JSON.parse(await kubectlOk(['get', 'tsub', 'after', '-n', ns, '-o', 'json'], undefined, plane.kubeconfig)) as {
+          status?: { observedGeneration?: number };
+        }
+      ).status?.observedGeneration;
+    await eventually(async () => (await generationSeen()) === 1, { what: 'the new subscription has a status' });
     const exited = await Promise.race([controller.exited, new Promise((resolve) => setTimeout(resolve, 10, 'running'))]);
     assert.equal(exited, 'running', 'the controller process is the same one');
     assert.match(controller.output(), /informer stopped; restarting it/);

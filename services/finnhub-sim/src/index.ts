@@ -5,7 +5,7 @@ import { createSimulator, defaultSimOptions, type SimOptions } from './simulator
 
 export { createSimulator, defaultSimOptions, type SimOptions, type ConnectionStats } from './simulator.js';
 export { loadReplay } from './replay.js';
-export { createMarket, assetClass } from './market.js';
+export { createMarket, assetClass, seededRandom } from './market.js';
 
 export interface RunningSim {
   /** ws://host:port (the token goes in ?token=). */
