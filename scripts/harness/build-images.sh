@@ -12,7 +12,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 recipes="$here/images"
 k8s="$TICKERFLOW_CACHE/k8s/$K8S_VERSION"
 repo=tickerflow.local
-recipe_hash() { (cd "$recipes" && find "$@" -type f -print0 | sort -z | xargs -0 sha256sum; cat "$here/build-images.sh") | sha256sum | cut -c1-10; }
+recipe_hash() { (cd "$recipes" && find "$@" -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-10; }
 pause_version=$(sed -n 's/.*PauseVersion = "\(.*\)".*/\1/p' "$GOMODCACHE/k8s.io/kubernetes@$K8S_VERSION/cmd/kubeadm/app/constants/constants.go" 2>/dev/null || true)
 
 debian="$repo/debian:bookworm-$(recipe_hash helper)"
@@ -25,7 +25,8 @@ pause="$kube_repo/pause:${pause_version:-3.10.2}"
 etcd="$kube_repo/etcd:$ETCD_VERSION"
 coredns="$kube_repo/coredns:$COREDNS_VERSION"
 local_path="$repo/local-path-provisioner:$LOCAL_PATH_VERSION"
-kind_node="$repo/kind-node:$K8S_VERSION-$(recipe_hash kind-node kube-proxy)"
+# The node image also depends on how this script assembles it.
+kind_node="$repo/kind-node:$K8S_VERSION-$( (recipe_hash kind-node kube-proxy; sha256sum <"$here/build-images.sh") | sha256sum | cut -c1-10)"
 
 if [ "${1:-}" = "--print-tags" ]; then
   cat <<JSON
@@ -37,13 +38,19 @@ JSON
 fi
 
 export DOCKER_HOST; DOCKER_HOST=$(bash "$here/docker/daemon.sh" up)
-[ "$DOCKER_HOST" = "unix://$TICKERFLOW_CACHE/docker/docker.sock" ] && trap 'bash "$here/docker/daemon.sh" down' EXIT
+staging=$(mktemp -d)
+cleanup() {
+  rm -rf "$staging"
+  # Stop the daemon only if it is the harness's own; the machine's keeps running.
+  if [ "$DOCKER_HOST" = "unix://$TICKERFLOW_CACHE/docker/docker.sock" ]; then bash "$here/docker/daemon.sh" down; fi
+}
+trap cleanup EXIT
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 build() { # tag recipe-dir [docker build args...]
   local tag=$1 dir=$2; shift 2
   have "$tag" && return 0
   log "building image $tag"
-  docker build -q -t "$tag" "$@" "$dir" >/dev/null
+  DOCKER_BUILDKIT=0 docker build -t "$tag" "$@" "$dir" >"$staging/build.log" 2>&1 || { tail -n 30 "$staging/build.log" >&2; return 1; }
 }
 # import TAG ENTRYPOINT FILE...: a static binary as an image of its own, in /usr/local/bin.
 import_static() {
@@ -56,7 +63,6 @@ import_static() {
   tar -C "$dir" -c . | docker import --change "ENTRYPOINT $entrypoint" --change 'ENV PATH=/usr/local/bin' - "$tag" >/dev/null
   rm -rf "$dir"
 }
-staging=$(mktemp -d); trap 'rm -rf "$staging"; [ "$DOCKER_HOST" = "unix://$TICKERFLOW_CACHE/docker/docker.sock" ] && bash "$here/docker/daemon.sh" down' EXIT
 
 # Debian bookworm, from the mirror the machine's apt uses.
 if ! have "$debian"; then
@@ -127,7 +133,7 @@ if ! have "$kind_node"; then
     docker save "$image" | docker exec -i "$cid" ctr --namespace=k8s.io images import \
       --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
   done
-  docker exec "$cid" ctr --namespace=k8s.io images list -q | sort >"$staging/preloaded"
+  docker exec "$cid" ctr --namespace=k8s.io images list -q | grep "^$repo/" | sort >"$staging/preloaded"
   docker exec "$cid" pkill containerd
   for _ in $(seq 1 20); do docker exec "$cid" pgrep -x containerd >/dev/null || break; sleep 0.5; done
   docker exec "$cid" rm -f /tmp/containerd.log
