@@ -12,6 +12,7 @@ WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY services services
 COPY scripts scripts
+COPY schemas schemas
 ENV npm_config_update_notifier=false
 RUN npm ci --ignore-scripts --no-audit --no-fund
 RUN npx tsc -b \
@@ -20,7 +21,7 @@ RUN npx tsc -b \
       for f in package.json require-node.js bin public; do [ ! -e services/$s/$f ] || cp -r services/$s/$f /out/services/$s/; done; \
       cp -r services/$s/dist/src /out/services/$s/dist/; \
     done \
- && cp package.json /out/
+ && cp -r package.json schemas /out/
 
 # Only the services' runtime dependencies, at the lockfile's versions: the
 # workspace list is cut to the services (npm ci -w would still install the

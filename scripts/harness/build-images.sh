@@ -7,6 +7,8 @@
 # by a hash of their recipe, so a second run builds nothing.
 #   build-images.sh               build what is missing
 #   build-images.sh --print-tags  print the tags as JSON (nothing is built)
+#   build-images.sh --public-kafka TAG  only the Kafka image, on a public Java 17
+#                                 runtime (scripts/kind-e2e.sh, with internet)
 source "$(dirname "$0")/lib.sh"
 here="$(cd "$(dirname "$0")" && pwd)"
 recipes="$here/images"
@@ -34,6 +36,13 @@ if [ "${1:-}" = "--print-tags" ]; then
  "kubeRepository":"$kube_repo","kubernetesVersion":"$K8S_VERSION","etcdTag":"$ETCD_VERSION","corednsTag":"$COREDNS_VERSION",
  "pause":"$pause","localPathProvisioner":"$local_path"}
 JSON
+  exit 0
+fi
+
+if [ "${1:-}" = "--public-kafka" ]; then
+  ctx=$(mktemp -d) && trap 'rm -rf "$ctx"' EXIT
+  cp -r "$recipes/kafka/." "$TICKERFLOW_CACHE/kafka/$KAFKA_VERSION/lib" "$ctx/"
+  docker build -q -t "$2" --build-arg JAVA_IMAGE=eclipse-temurin:17-jre "$ctx" >/dev/null
   exit 0
 fi
 

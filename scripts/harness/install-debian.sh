@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Prometheus, promtool and Chromium from Debian's packages (no daemon is started).
+# Prometheus, promtool and Chromium from Debian's packages (no daemon is started);
+# for the kind cluster: Docker (docker.io), debootstrap, jq, and libseccomp-dev
+# with pkg-config to build runc.
 source "$(dirname "$0")/lib.sh"
 need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v jq >/dev/null || need+=(jq)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+[ -f /usr/include/seccomp.h ] || need+=(libseccomp-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
 log "installing Debian packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# The package enables a daemon on systemd machines; the harness runs its own.
+# The packages enable daemons on systemd machines; the harness runs its own.
 $sudo systemctl disable --now prometheus 2>/dev/null || true
+if [[ " ${need[*]} " == *" docker.io "* ]]; then $sudo systemctl disable --now docker.socket docker containerd 2>/dev/null || true; fi

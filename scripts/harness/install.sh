@@ -24,5 +24,8 @@ step etcd install-etcd.sh
 step helm install-helm.sh
 step kubernetes install-k8s.sh
 wait $debian
+step kind install-kind.sh
 wait $kafka
+# Every image the kind cluster runs, built here (needs Docker, the Kafka jars and the Go builds above).
+step images build-images.sh
 log "harness installed in $((SECONDS - started)) s (cache: $TICKERFLOW_CACHE)"

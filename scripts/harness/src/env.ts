@@ -6,10 +6,14 @@ import { repoRoot } from './paths.js';
  * What a test reads to reach the shared harness that scripts/test.sh started.
  * A missing component is an error with a clear message, never a skipped test.
  */
-export function requireEnv(name: 'KAFKA_BROKERS' | 'KUBECONFIG' | 'TICKERFLOW_HARNESS_DIR'): string {
+export function requireEnv(
+  name: 'KAFKA_BROKERS' | 'KUBECONFIG' | 'TICKERFLOW_HARNESS_DIR' | 'KIND_CLUSTER' | 'KIND_KUBECONFIG' | 'TICKERFLOW_IMAGE' | 'TICKERFLOW_KAFKA_IMAGE',
+): string {
   const value = process.env[name];
   if (!value) {
-    throw new Error(`${name} is not set: run the tests with \`npm test\`, which installs and starts the real harness`);
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\`, which installs and starts the real harness (a kind cluster for *.kind.test.js files)`,
+    );
   }
   return value;
 }

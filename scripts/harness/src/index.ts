@@ -3,6 +3,7 @@ export * from './browser.js';
 export * from './env.js';
 export * from './eventually.js';
 export * from './kafka.js';
+export * from './kind.js';
 export * from './kube.js';
 export * from './paths.js';
 export * from './processes.js';

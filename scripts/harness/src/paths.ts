@@ -12,6 +12,7 @@ export const versions = {
   avro: process.env.AVRO_VERSION ?? '1.12.1',
   apicurio: process.env.APICURIO_VERSION ?? '3.3.3',
   legacyNode: process.env.LEGACY_NODE_VERSION ?? '20.20.2',
+  kind: process.env.KIND_VERSION ?? 'v0.32.0',
 } as const;
 
 export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache', 'tickerflow');
@@ -26,7 +27,7 @@ export const binaries = {
   kafkaLib: join(cacheDir, 'kafka', versions.kafka, 'lib'),
   avroLib: join(cacheDir, 'avro', versions.avro, 'lib'),
   kubeApiserver: join(cacheDir, 'k8s', versions.kubernetes, 'bin', 'kube-apiserver'),
-  kubectl: join(cacheDir, 'k8s', versions.kubernetes, 'bin', 'kubectl'),
+  kubectl: process.env.KUBECTL_BIN ?? join(cacheDir, 'k8s', versions.kubernetes, 'bin', 'kubectl'),
   etcd: join(cacheDir, 'etcd', versions.etcd, 'bin', 'etcd'),
   helm: join(cacheDir, 'helm', versions.helm, 'bin', 'helm'),
   prometheus: process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus',
@@ -34,6 +35,7 @@ export const binaries = {
   chromium: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
   java: process.env.JAVA_BIN ?? 'java',
   apicurio: join(cacheDir, 'apicurio', versions.apicurio),
+  kind: process.env.KIND_BIN ?? join(cacheDir, 'kind', versions.kind, 'bin', 'kind'),
   legacyNode: join(cacheDir, 'node-legacy', versions.legacyNode, 'node_modules', 'node', 'bin', 'node'),
 } as const;
 

@@ -2,13 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startKafka, type KafkaBroker } from './kafka.js';
+import { startKindCluster, type KindCluster } from './kind.js';
 import { startKube, type KubeControlPlane } from './kube.js';
 import { repoRoot } from './paths.js';
 
 /**
- * Starts the shared real components once (Kafka, etcd + kube-apiserver), runs
- * every compiled test file with node:test against them, and stops everything
- * by process id afterwards, also on failure or interruption.
+ * Starts the shared real components once (Kafka, etcd + kube-apiserver, and a
+ * kind cluster when a `*.kind.test.js` file is among the tests), runs every
+ * compiled test file with node:test against them, and stops everything by
+ * process id afterwards, also on failure or interruption.
  */
 async function main(): Promise<number> {
   // One folder per run, so two runs on one checkout (a developer's and an editor's) never share state; earlier runs' folders go.
@@ -23,8 +25,9 @@ async function main(): Promise<number> {
 
   let kafka: KafkaBroker | undefined;
   let kube: KubeControlPlane | undefined;
+  let kind: KindCluster | undefined;
   const stopAll = async () => {
-    await Promise.allSettled([kafka?.stop(), kube?.stop()]);
+    await Promise.allSettled([kafka?.stop(), kube?.stop(), kind?.delete()]);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`[harness] ${signal}: stopping the harness\n`);
@@ -35,17 +38,26 @@ async function main(): Promise<number> {
 
   try {
     const started = Date.now();
-    const [k, c] = await Promise.allSettled([startKafka(workDir), startKube(workDir)]);
+    const wantKind = files.some((f) => f.endsWith('.kind.test.js'));
+    const [k, c, d] = await Promise.allSettled([startKafka(workDir), startKube(workDir), wantKind ? startKindCluster(workDir) : undefined]);
     if (k.status === 'fulfilled') kafka = k.value;
     if (c.status === 'fulfilled') kube = c.value;
-    if (k.status === 'rejected') throw k.reason;
-    if (c.status === 'rejected') throw c.reason;
+    if (d.status === 'fulfilled') kind = d.value;
+    for (const r of [k, c, d]) if (r.status === 'rejected') throw r.reason;
     process.stderr.write(`[harness] Kafka ${kafka!.bootstrap}, kube-apiserver ${kube!.server} up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    if (kind) process.stderr.write(`[harness] kind cluster ${kind.name} created in ${kind.createSeconds.toFixed(1)} s (Docker ${kind.dockerHost})\n`);
     return await runNodeTest(files, {
       ...process.env,
       KAFKA_BROKERS: kafka!.bootstrap,
       KUBECONFIG: kube!.kubeconfig,
       TICKERFLOW_HARNESS_DIR: workDir,
+      ...(kind && {
+        KIND_CLUSTER: kind.name,
+        KIND_KUBECONFIG: kind.kubeconfig,
+        DOCKER_HOST: kind.dockerHost,
+        TICKERFLOW_IMAGE: kind.productImage,
+        TICKERFLOW_KAFKA_IMAGE: kind.kafkaImage,
+      }),
     });
   } finally {
     await stopAll();

@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { binaries, cacheDir, repoRoot } from './paths.js';
+
+const execFileAsync = promisify(execFile);
+
+/** The tags `build-images.sh --print-tags` prints: every image is built here, none is pulled. */
+export interface LocalImages {
+  node: string;
+  kafka: string;
+  helper: string;
+  kindNode: string;
+  kubeRepository: string;
+  etcdTag: string;
+  corednsTag: string;
+}
+
+export interface KindCluster {
+  readonly name: string;
+  readonly kubeconfig: string;
+  readonly dockerHost: string;
+  /** The product's image (every service), built from the repository's Dockerfile on the local Node image and loaded into the node. */
+  readonly productImage: string;
+  /** A single-node Kafka on the local Java image, loaded into the node. */
+  readonly kafkaImage: string;
+  /** How long `kind create cluster` took, in seconds. */
+  readonly createSeconds: number;
+  delete(): Promise<void>;
+}
+
+const script = (...path: string[]) => join(repoRoot, 'scripts', 'harness', ...path);
+const ownDockerHost = `unix://${join(cacheDir, 'docker', 'docker.sock')}`;
+
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, { env, cwd: repoRoot, maxBuffer: 64 << 20 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    const tail = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
+    throw new Error(`${what} failed: ${e.message.split('\n')[0]}\n${tail}`, { cause: err });
+  }
+}
+
+export async function localImages(): Promise<LocalImages> {
+  return JSON.parse(await run('bash', [script('build-images.sh'), '--print-tags'], process.env, 'build-images.sh --print-tags')) as LocalImages;
+}
+
+/**
+ * TICKERFLOW_KIND_IMAGES=public (scripts/kind-e2e.sh, on a machine with
+ * internet): kind's own node image, the Dockerfile's default node:24-bookworm-slim
+ * and the Kafka image on a public Java 17 runtime, instead of the local builds.
+ */
+const publicImages = () => process.env.TICKERFLOW_KIND_IMAGES === 'public';
+
+/** kind's cluster configuration for the node image built here: kubeadm uses the preloaded images' names, the kubelet runs on cgroup v1 too. */
+export function kindConfig(images: LocalImages): string {
+  return `kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+nodes:
+  - role: control-plane
+kubeadmConfigPatches:
+  - |
+    kind: ClusterConfiguration
+    imageRepository: ${images.kubeRepository}
+    etcd:
+      local:
+        imageRepository: ${images.kubeRepository}
+        imageTag: ${images.etcdTag}
+    dns:
+      imageRepository: ${images.kubeRepository}
+      imageTag: ${images.corednsTag}
+  - |
+    kind: KubeletConfiguration
+    failCgroupV1: false
+`;
+}
+
+/**
+ * A single-node kind cluster from the node image the harness built (run
+ * `scripts/harness/install.sh` first), with the product's image and the Kafka
+ * image loaded. Docker is the machine's when it answers, otherwise the
+ * harness's own daemon, which `delete()` stops again.
+ */
+export async function startKindCluster(workDir: string): Promise<KindCluster> {
+  const dockerHost = (await run('bash', [script('docker', 'daemon.sh'), 'up'], process.env, 'starting Docker')).trim();
+  const env = { ...process.env, DOCKER_HOST: dockerHost };
+  const name = `tickerflow-${process.pid}`;
+  const kubeconfig = join(workDir, 'kind-kubeconfig');
+  const images = publicImages() ? undefined : await localImages();
+  const productImage = 'tickerflow.local/tickerflow:test';
+  const kafkaImage = images?.kafka ?? 'tickerflow.local/kafka:public';
+  let created = false;
+  const remove = async () => {
+    // TICKERFLOW_KEEP_KIND=1 leaves the cluster (and Docker) running to look into a failure.
+    if (process.env.TICKERFLOW_KEEP_KIND) return;
+    if (created) await run(binaries.kind, ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfig], env, 'kind delete cluster').catch(() => undefined);
+    if (dockerHost === ownDockerHost) await run('bash', [script('docker', 'daemon.sh'), 'down'], env, 'stopping Docker').catch(() => undefined);
+  };
+  try {
+    if (images) await run('docker', ['image', 'inspect', images.kindNode], env, `the node image ${images.kindNode} (built by scripts/harness/install.sh)`);
+    const configFile = join(workDir, 'kind.yaml');
+    writeFileSync(configFile, images ? kindConfig(images) : 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n');
+    const nodeImage = images ? ['--image', images.kindNode] : [];
+    const started = Date.now();
+    let createSeconds = 0;
+    created = true;
+    const [cluster, build, kafka] = await Promise.allSettled([
+      run(
+        binaries.kind,
+        ['create', 'cluster', '--name', name, ...nodeImage, '--config', configFile, '--kubeconfig', kubeconfig, '--wait', '180s'],
+        env,
+        'kind create cluster',
+      ).then(() => (createSeconds = (Date.now() - started) / 1000)),
+      run(
+        'docker',
+        ['build', '--quiet', ...(images ? ['--build-arg', `BASE_IMAGE=${images.node}`] : []), '--tag', productImage, '.'],
+        { ...env, DOCKER_BUILDKIT: '0' },
+        'docker build of the product image',
+      ),
+      images ? undefined : run('bash', [script('build-images.sh'), '--public-kafka', kafkaImage], env, 'the Kafka image on a public Java runtime'),
+    ]);
+    if (cluster.status === 'rejected') throw cluster.reason;
+    if (build.status === 'rejected') throw build.reason;
+    if (kafka.status === 'rejected') throw kafka.reason;
+    await run(binaries.kind, ['load', 'docker-image', '--name', name, productImage, kafkaImage], env, 'kind load docker-image');
+    return { name, kubeconfig, dockerHost, productImage, kafkaImage, createSeconds, delete: remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
