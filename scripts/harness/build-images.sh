@@ -152,4 +152,11 @@ if ! have "$kind_node"; then
   docker rmi "$base" >/dev/null
   log "$kind_node holds: $(tr '\n' ' ' <"$staging/preloaded")"
 fi
+# Earlier recipes' images go, so the cache does not grow with every change.
+current=" $debian $helper $node $java $kafka $kind_node $kube_repo/kube-apiserver:$K8S_VERSION $kube_repo/kube-controller-manager:$K8S_VERSION"
+current+=" $kube_repo/kube-scheduler:$K8S_VERSION $kube_proxy $etcd $coredns $local_path $pause $repo/tickerflow:test "
+docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo/" | while read -r ref; do
+  [[ "$current" == *" $ref "* ]] || docker rmi "$ref" >/dev/null 2>&1 || true
+done
+docker image prune --force >/dev/null
 log "images ready"
