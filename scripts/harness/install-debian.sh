@@ -12,6 +12,7 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v jq >/dev/null || need+=(jq)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -f /usr/include/seccomp.h ] || need+=(libseccomp-dev)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev) # the static pause binary
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
 log "installing Debian packages: ${need[*]}"

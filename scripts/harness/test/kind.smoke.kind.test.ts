@@ -9,6 +9,7 @@ import { artifactsDir, harnessDir, requireEnv } from '../src/env.js';
 import { eventually } from '../src/eventually.js';
 import { readTopic } from '../src/kafka-read.js';
 import { binaries } from '../src/paths.js';
+import { kubectlOk } from '../src/kubectl.js';
 import { freePort, startProcess, type ManagedProcess } from '../src/processes.js';
 
 const execFileAsync = promisify(execFile);
@@ -16,11 +17,7 @@ const ns = 'smoke';
 const symbols = ['AAPL', 'MSFT', 'BINANCE:BTCUSDT'];
 const kubeconfig = () => requireEnv('KIND_KUBECONFIG');
 
-async function kubectl(args: string[], stdin?: string): Promise<string> {
-  const child = execFileAsync(binaries.kubectl, ['--kubeconfig', kubeconfig(), ...args], { maxBuffer: 16 << 20 });
-  child.child.stdin?.end(stdin ?? '');
-  return (await child).stdout;
-}
+const kubectl = (args: string[], stdin?: string) => kubectlOk(args, stdin, kubeconfig());
 const apply = (objects: object[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
 const jsonpath = (args: string[], path: string) => kubectl([...args, '-o', `jsonpath=${path}`]);
 

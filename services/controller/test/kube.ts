@@ -1,30 +1,7 @@
-import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { binaries, eventually, kubeconfigPath } from '@tickerflow/harness';
+import { eventually, kubectl, kubectlOk } from '@tickerflow/harness';
 import { API_VERSION, crdPath, CRD_NAME, KIND } from '../src/api/v1alpha1.js';
 
-export interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs kubectl against a kube-apiserver (the harness's by default); resolves with its exit code and output, never rejects. */
-export function kubectl(args: string[], stdin?: string, kubeconfig = kubeconfigPath()): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(binaries.kubectl, ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(stdin ?? '');
-  });
-}
-
-export async function kubectlOk(args: string[], stdin?: string, kubeconfig?: string): Promise<string> {
-  const r = await kubectl(args, stdin, kubeconfig);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+export { kubectl, kubectlOk, type KubectlResult as Result } from '@tickerflow/harness';
 
 /** `kubectl apply -f -` of one object as YAML on stdin (JSON is YAML); kubectl validates fields strictly by default. */
 export const apply = (ns: string, obj: object, kubeconfig?: string) => kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(obj), kubeconfig);

@@ -28,6 +28,22 @@ const coordination = kc.makeApiClient(CoordinationV1Api);
 const SYMBOLS_CM = 'tickerflow-symbols';
 const STATE_CM = 'tickerflow-producer-state';
 
+/** The producer against the simulator and Kafka, its symbols from the namespace's ConfigMap. */
+const inNamespace = (s: RunningSim, topic: string, namespace: string) => ({
+  FINNHUB_WS_URL: s.url,
+  KAFKA_BROKERS: kafkaBrokers().join(','),
+  TRADES_TOPIC: topic,
+  SYMBOLS_CONFIGMAP: SYMBOLS_CM,
+  KUBE_NAMESPACE: namespace,
+});
+/** Leader election with short timings, so hand-overs happen within a test. */
+const leaderElection = (t: { leaseSeconds: number; renewDeadlineSeconds: number }) => ({
+  LEADER_ELECTION: 'true',
+  LEADER_ELECTION_LEASE_DURATION_SECONDS: String(t.leaseSeconds),
+  LEADER_ELECTION_RENEW_DEADLINE_SECONDS: String(t.renewDeadlineSeconds),
+  LEADER_ELECTION_RETRY_PERIOD_SECONDS: '0.5',
+});
+
 const notFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 
 async function newNamespace(): Promise<string> {
@@ -157,11 +173,7 @@ describe('producer in Kubernetes: symbols ConfigMap, state ConfigMap, Lease', ()
     const topic = await newTopic(kafkaBrokers());
     await setSymbols(namespace, ['AAPL', 'MSFT']);
     const p = producer({
-      FINNHUB_WS_URL: s.url,
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      TRADES_TOPIC: topic,
-      SYMBOLS_CONFIGMAP: SYMBOLS_CM,
-      KUBE_NAMESPACE: namespace,
+      ...inNamespace(s, topic, namespace),
       POD_NAME: 'producer-live',
     });
     await eventually(() => sameSet(subscriptions(s), ['AAPL', 'MSFT']), { timeoutMs: 60_000, what: 'first subscriptions' });
@@ -224,11 +236,7 @@ describe('producer in Kubernetes: symbols ConfigMap, state ConfigMap, Lease', ()
     const topic = await newTopic(kafkaBrokers());
     await setSymbols(namespace, ['AAPL', 'FX:EURUSD', 'BINANCE:BTCUSDT', 'TSLA']);
     const p = producer({
-      FINNHUB_WS_URL: s.url,
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      TRADES_TOPIC: topic,
-      SYMBOLS_CONFIGMAP: SYMBOLS_CM,
-      KUBE_NAMESPACE: namespace,
+      ...inNamespace(s, topic, namespace),
       POD_NAME: 'producer-state',
       FINNHUB_SYMBOL_LIMIT: '3',
       PRODUCER_STATE_INTERVAL: '200ms',
@@ -296,15 +304,8 @@ describe('producer in Kubernetes: symbols ConfigMap, state ConfigMap, Lease', ()
       const topic = await newTopic(kafkaBrokers());
       await setSymbols(namespace, ['AAPL', 'MSFT', 'BINANCE:BTCUSDT']);
       const env = {
-        FINNHUB_WS_URL: s.url,
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        TRADES_TOPIC: topic,
-        SYMBOLS_CONFIGMAP: SYMBOLS_CM,
-        KUBE_NAMESPACE: namespace,
-        LEADER_ELECTION: 'true',
-        LEADER_ELECTION_LEASE_DURATION_SECONDS: '6',
-        LEADER_ELECTION_RENEW_DEADLINE_SECONDS: '4',
-        LEADER_ELECTION_RETRY_PERIOD_SECONDS: '0.5',
+        ...inNamespace(s, topic, namespace),
+        ...leaderElection({ leaseSeconds: 6, renewDeadlineSeconds: 4 }),
         PRODUCER_STATE_INTERVAL: '500ms',
       };
       const a = producer({ ...env, POD_NAME: 'producer-a' });
@@ -370,15 +371,8 @@ describe('producer in Kubernetes: symbols ConfigMap, state ConfigMap, Lease', ()
       const topic = await newTopic(kafkaBrokers());
       await setSymbols(namespace, ['AAPL', 'MSFT']);
       const env = {
-        FINNHUB_WS_URL: s.url,
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        TRADES_TOPIC: topic,
-        SYMBOLS_CONFIGMAP: SYMBOLS_CM,
-        KUBE_NAMESPACE: namespace,
-        LEADER_ELECTION: 'true',
-        LEADER_ELECTION_LEASE_DURATION_SECONDS: '4',
-        LEADER_ELECTION_RENEW_DEADLINE_SECONDS: '2.5',
-        LEADER_ELECTION_RETRY_PERIOD_SECONDS: '0.5',
+        ...inNamespace(s, topic, namespace),
+        ...leaderElection({ leaseSeconds: 4, renewDeadlineSeconds: 2.5 }),
       };
       const a = producer({ ...env, POD_NAME: 'producer-a', KUBECONFIG: proxy.kubeconfig });
       await eventually(async () => (await view(a)).role === 'leader', { timeoutMs: 60_000, what: 'a leads' });

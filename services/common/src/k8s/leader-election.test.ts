@@ -95,20 +95,25 @@ function fakeLeaseApi() {
 describe('leader elector (in memory)', () => {
   const timing = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 50 };
   const logger = pino({ level: 'silent' });
+  const elector = (fake: ReturnType<typeof fakeLeaseApi>, identity: string, on: { started?: () => void; stopped: () => void | Promise<void> }) =>
+    createLeaderElector({
+      api: fake.api,
+      namespace: 'ns',
+      name: 'lease',
+      identity,
+      ...timing,
+      logger,
+      onStartedLeading: on.started ?? (() => undefined),
+      onStoppedLeading: on.stopped,
+    });
 
   it('one of two candidates leads; stop() steps down first, then releases, and the other takes over at once', async () => {
     const fake = fakeLeaseApi();
     const events: string[] = [];
     const make = (identity: string) =>
-      createLeaderElector({
-        api: fake.api,
-        namespace: 'ns',
-        name: 'lease',
-        identity,
-        ...timing,
-        logger,
-        onStartedLeading: () => void events.push(`${identity} started`),
-        onStoppedLeading: async () => {
+      elector(fake, identity, {
+        started: () => void events.push(`${identity} started`),
+        stopped: async () => {
           await sleep(20);
           events.push(`${identity} stopped (holder still ${fake.lease()?.spec?.holderIdentity})`);
         },
@@ -132,16 +137,7 @@ describe('leader elector (in memory)', () => {
   it('a leader that cannot renew stops leading within its renew deadline, before a standby may take over', async () => {
     const fake = fakeLeaseApi();
     let stoppedAt = 0;
-    const a = createLeaderElector({
-      api: fake.api,
-      namespace: 'ns',
-      name: 'lease',
-      identity: 'a',
-      ...timing,
-      logger,
-      onStartedLeading: () => undefined,
-      onStoppedLeading: () => void (stoppedAt = performance.now()),
-    });
+    const a = elector(fake, 'a', { stopped: () => void (stoppedAt = performance.now()) });
     a.start();
     while (!a.isLeader()) await sleep(5);
     await sleep(100);
@@ -156,16 +152,7 @@ describe('leader elector (in memory)', () => {
   it('a leader whose renewal meets a 409 stops leading at once', async () => {
     const fake = fakeLeaseApi();
     let stopped = false;
-    const a = createLeaderElector({
-      api: fake.api,
-      namespace: 'ns',
-      name: 'lease',
-      identity: 'a',
-      ...timing,
-      logger,
-      onStartedLeading: () => undefined,
-      onStoppedLeading: () => void (stopped = true),
-    });
+    const a = elector(fake, 'a', { stopped: () => void (stopped = true) });
     a.start();
     while (!a.isLeader()) await sleep(5);
     // Someone else writes the Lease (an admin, a candidate with a broken clock).
