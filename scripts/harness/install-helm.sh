@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Builds helm HELM_VERSION with go install (helm's go.mod has no local replaces).
+# Builds Helm 3 and Helm 4 (the chart must work with both) and helm-docs (the
+# chart's README is generated from values.yaml) with go install: their go.mod
+# files have no local replaces.
 source "$(dirname "$0")/lib.sh"
-dest="$TICKERFLOW_CACHE/helm/$HELM_VERSION"
-if done_marker "$dest"; then echo "$dest/bin"; exit 0; fi
-log "building helm $HELM_VERSION"
-mkdir -p "$dest/bin"
-major="${HELM_VERSION%%.*}"
-GOBIN="$dest/bin" go install -trimpath \
-  -ldflags "-s -w -X helm.sh/helm/$major/internal/version.version=$HELM_VERSION" \
-  "helm.sh/helm/$major/cmd/helm@$HELM_VERSION"
-mark_done "$dest"
-echo "$dest/bin"
+for version in "$HELM_VERSION" "$HELM4_VERSION"; do
+  major="${version%%.*}"
+  go_install helm "$version" -ldflags "-s -w -X helm.sh/helm/$major/internal/version.version=$version" \
+    -- "helm.sh/helm/$major/cmd/helm"
+done
+go_install helm-docs "$HELM_DOCS_VERSION" -ldflags "-s -w -X main.version=$HELM_DOCS_VERSION" \
+  -- github.com/norwoodj/helm-docs/cmd/helm-docs
