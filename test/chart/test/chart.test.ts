@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { binaries, kubeconfigPath, kubectl, kubectlOk, sharedDir, versions } from '@tickerflow/harness';
+import { chartDir, ciValuesFiles, helm, helmOk, type HelmName } from '../src/chart.js';
+import { crdCopy, crdSource, renderedFile, renderManifests } from '../src/render.js';
+
+const run = promisify(execFile);
+const helmNames: HelmName[] = ['helm3', 'helm4'];
+const valuesCases = [{ name: 'default values', args: [] as string[] }, ...ciValuesFiles.map((f) => ({ name: basename(f), args: ['-f', f] }))];
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+/** kind.group/name, as kubectl takes it. */
+const resourceName = (o: K8sObject) => {
+  const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
+  return `${o.kind}${group}/${o.metadata.name}`;
+};
+const parseManifests = (text: string): K8sObject[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => !!o);
+
+describe('charts/tickerflow: lint, schema, generated files', () => {
+  for (const which of helmNames)
+    for (const { name, args } of valuesCases)
+      it(`${which} lint --strict is clean with ${name}`, async () => {
+        const r = await helm(which, ['lint', '--strict', chartDir, ...args]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+        assert.doesNotMatch(r.stdout, /\[(WARNING|ERROR)\]/);
+      });
+
+  for (const which of helmNames) {
+    it(`${which}: values.schema.json refuses a typo, naming the key`, async () => {
+      const r = await helm(which, ['template', 't', chartDir, '--set', 'producer.replicsa=3']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /at '\/producer': additional properties 'replicsa' not allowed/);
+      const top = await helm(which, ['template', 't', chartDir, '--set', 'kafak.mode=external']);
+      assert.notEqual(top.code, 0);
+      assert.match(top.stderr, /additional properties 'kafak' not allowed/);
+    });
+    it(`${which}: values.schema.json refuses a wrong type and a bad enum, naming the key`, async () => {
+      const r = await helm(which, ['template', 't', chartDir, '--set-string', 'producer.replicas=two']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /at '\/producer\/replicas': got string, want integer/);
+      const mode = await helm(which, ['template', 't', chartDir, '--set', 'kafka.mode=kraft']);
+      assert.notEqual(mode.code, 0);
+      assert.match(mode.stderr, /at '\/kafka\/mode'/);
+    });
+  }
+
+  it('refuses a token and an existing Secret together, and external Kafka without an address, with clear messages', async () => {
+    const both = await helm('helm4', ['template', 't', chartDir, '--set', 'finnhub.token=a', '--set', 'finnhub.existingSecret=b']);
+    assert.match(both.stderr, /finnhub: set either token or existingSecret, not both/);
+    const external = await helm('helm4', ['template', 't', chartDir, '--set', 'kafka.mode=external', '--set', 'finnhub.token=a']);
+    assert.match(external.stderr, /kafka.external.bootstrapServers is required with kafka.mode=external/);
+  });
+
+  it('the chart README is what helm-docs generates from values.yaml, and documents every value', async () => {
+    const { stdout } = await run(binaries.helmDocs, ['--chart-search-root', chartDir, '--template-files=README.md.gotmpl', '--dry-run', '--log-level=error']);
+    const committed = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    assert.equal(stdout, committed, 'charts/tickerflow/README.md is stale: run helm-docs in charts/tickerflow');
+    const rows = committed.split('\n').filter((l) => /^\| [a-zA-Z]+(\.[a-zA-Z0-9.]+)* \| (string|int|bool|list|object|float)/.test(l));
+    assert.ok(rows.length > 80, `${rows.length} values documented`);
+    for (const row of rows) assert.doesNotMatch(row, /\|\s*\|$/, `undocumented value: ${row}`);
+  });
+
+  it('k8s/tickerflow.yaml and the chart copy of the CRD are up to date (npm run render -w test/chart)', async () => {
+    assert.equal(readFileSync(renderedFile, 'utf8'), await renderManifests(), 'k8s/tickerflow.yaml is stale');
+    for (const file of readdirSync(crdSource))
+      assert.equal(readFileSync(join(crdCopy, file), 'utf8'), readFileSync(join(crdSource, file), 'utf8'), `${file}: the chart's copy is stale`);
+  });
+
+  it('renders the restricted Pod Security Standard, probes and resources for every container', async () => {
+    for (const { args } of valuesCases) {
+      const objects = parseManifests(await helmOk('helm4', ['template', 't', chartDir, ...args]));
+      const deployments = objects.filter((o) => o.kind === 'Deployment') as unknown as {
+        metadata: { name: string };
+        spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Record<string, unknown>[] } } };
+      }[];
+      assert.ok(deployments.length >= 3);
+      for (const d of deployments) {
+        const pod = d.spec.template.spec;
+        assert.equal(pod.securityContext.runAsNonRoot, true, d.metadata.name);
+        assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' }, d.metadata.name);
+        for (const c of pod.containers) {
+          const sc = c.securityContext as Record<string, unknown>;
+          assert.equal(sc.allowPrivilegeEscalation, false, d.metadata.name);
+          assert.equal(sc.readOnlyRootFilesystem, true, d.metadata.name);
+          assert.deepEqual(sc.capabilities, { drop: ['ALL'] }, d.metadata.name);
+          assert.ok(c.readinessProbe && c.livenessProbe, `${d.metadata.name}: probes`);
+          assert.ok((c.resources as { limits?: { memory?: string } }).limits?.memory, `${d.metadata.name}: a memory limit`);
+        }
+      }
+    }
+  });
+});
+
+/**
+ * Every object each values file renders is accepted by the real schemas: the
+ * harness kube-apiserver with the upstream Strimzi, prometheus-operator and
+ * KEDA CRDs installed, and our CRD.
+ */
+describe('charts/tickerflow installs into the harness kube-apiserver (upstream CRDs)', () => {
+  const upstream = join(sharedDir, 'crds', 'upstream');
+  const upstreamFiles = readdirSync(upstream).flatMap((d) => readdirSync(join(upstream, d)).map((f) => join(upstream, d, f)));
+
+  it('the upstream CRDs are established', async () => {
+    for (const file of upstreamFiles) await kubectlOk(['apply', '--server-side', '--field-manager=tickerflow-harness', '-f', file]);
+    for (const file of upstreamFiles) await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', file]);
+  });
+
+  it('the TickerSubscription CRD as the chart renders it (labels, keep annotation) is accepted', async () => {
+    const objects = parseManifests(await helmOk('helm4', ['template', 't', chartDir, '--show-only', 'templates/crd.yaml']));
+    assert.deepEqual(
+      objects.map((o) => o.kind),
+      ['CustomResourceDefinition'],
+    );
+    const r = await kubectl(['apply', '--server-side', '--dry-run=server', '--field-manager=tickerflow-chart-test', '--force-conflicts', '-f', '-'], JSON.stringify(objects[0]));
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  for (const which of helmNames)
+    for (const file of ciValuesFiles)
+      it(`${which} install with ${basename(file)}: every object is accepted and exists`, async () => {
+        const ns = `chart-${which}-${randomUUID().slice(0, 6)}`;
+        await kubectlOk(['create', 'namespace', ns]);
+        // The CRD is cluster-scoped and other tests create and delete it: checked above, not owned here.
+        const args = ['--kubeconfig', kubeconfigPath(), '-n', ns, '-f', file, '--set', 'crds.install=false'];
+        try {
+          // Strict field validation first: an unknown field fails instead of being pruned.
+          const rendered = await helmOk(which, ['template', 'tf', chartDir, ...args, '--kube-version', versions.kubernetes]);
+          const strict = await kubectl(['apply', '--dry-run=server', '--validate=strict', '-n', ns, '-f', '-'], rendered);
+          assert.equal(strict.code, 0, strict.stderr);
+          await helmOk(which, ['install', 'tf', chartDir, ...args, '--timeout', '120s']);
+          const objects = parseManifests(await helmOk(which, ['get', 'manifest', 'tf', '--kubeconfig', kubeconfigPath(), '-n', ns]));
+          assert.ok(objects.length >= 15, `${objects.length} objects`);
+          if (file.includes('strimzi'))
+            assert.ok(
+              objects.some((o) => o.apiVersion === 'kafka.strimzi.io/v1'),
+              'Strimzi objects rendered',
+            );
+          for (const o of objects) {
+            const got = await kubectl(['get', '-n', ns, resourceName(o), '-o', 'name']);
+            assert.equal(got.code, 0, `${o.kind} ${o.metadata.name}: ${got.stderr}`);
+          }
+        } finally {
+          await helm(which, ['uninstall', 'tf', '--kubeconfig', kubeconfigPath(), '-n', ns]);
+          await kubectl(['delete', 'namespace', ns, '--wait=false']);
+        }
+      });
+});
