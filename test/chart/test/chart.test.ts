@@ -125,7 +125,10 @@ describe('charts/tickerflow installs into the harness kube-apiserver (upstream C
       objects.map((o) => o.kind),
       ['CustomResourceDefinition'],
     );
-    const r = await kubectl(['apply', '--server-side', '--dry-run=server', '--field-manager=tickerflow-chart-test', '--force-conflicts', '-f', '-'], JSON.stringify(objects[0]));
+    const r = await kubectl(
+      ['apply', '--server-side', '--dry-run=server', '--field-manager=tickerflow-chart-test', '--force-conflicts', '-f', '-'],
+      JSON.stringify(objects[0]),
+    );
     assert.equal(r.code, 0, r.stderr);
   });
 
