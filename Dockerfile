@@ -12,6 +12,7 @@ WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY services services
 COPY scripts scripts
+COPY test test
 COPY schemas schemas
 ENV npm_config_update_notifier=false
 RUN npm ci --ignore-scripts --no-audit --no-fund

@@ -1,0 +1,432 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import {
+  fromWire,
+  loadSchema,
+  readCandlesTopicRecord,
+  readTradesTopicRecord,
+  singleObjectCodec,
+  type Candle,
+  type Trade,
+  type TradeValue,
+  type WireTrade,
+} from '@tickerflow/common';
+import {
+  artifactsDir,
+  binaries,
+  createTopic,
+  eventually,
+  freePort,
+  harnessDir,
+  kubectl as kubectlAny,
+  kubectlOk,
+  launchChromium,
+  readTopic,
+  repoRoot,
+  requireEnv,
+  startProcess,
+  type ManagedProcess,
+} from '@tickerflow/harness';
+import { chartDir, helm, helmOk } from '../src/chart.js';
+
+const ns = 'tickerflow';
+const kafkaNs = 'kafka';
+const release = 'tf';
+const fullname = `${release}-tickerflow`;
+const kubeconfig = () => requireEnv('KIND_KUBECONFIG');
+const kubectl = (args: string[], stdin?: string) => kubectlOk(args, stdin, kubeconfig());
+const kubectlResult = (args: string[], stdin?: string) => kubectlAny(args, stdin, kubeconfig());
+const jsonpath = (args: string[], path: string) => kubectl([...args, '-o', `jsonpath=${path}`]);
+const getJson = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+/** The example a user applies. */
+const exampleSubscription = join(repoRoot, 'k8s', 'examples', 'tickersubscription.yaml');
+const tradeCodec = singleObjectCodec<TradeValue>(loadSchema('trade'));
+const candleCodec = singleObjectCodec<Candle>(loadSchema('candle'));
+const tradeKey = (t: Trade) => JSON.stringify([t.symbol, t.price, t.volume, t.timestamp, t.conditions]);
+
+interface Pod {
+  metadata: { name: string; uid: string; labels: Record<string, string> };
+  status: { phase: string; conditions?: { type: string; status: string }[] };
+}
+const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const componentOf = (p: Pod) => p.metadata.labels['app.kubernetes.io/component'];
+
+/** The single-broker Kafka the chart is pointed at (external mode), in a namespace of its own. */
+function kafkaObjects(image: string, externalPort: number): object[] {
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'kafka', namespace: kafkaNs },
+      spec: {
+        selector: { matchLabels: { app: 'kafka' } },
+        template: {
+          metadata: { labels: { app: 'kafka' } },
+          spec: {
+            containers: [
+              {
+                name: 'kafka',
+                image,
+                imagePullPolicy: 'Never',
+                env: [
+                  { name: 'KAFKA_CFG_LISTENERS', value: 'PLAINTEXT://:9092,EXTERNAL://:9094,CONTROLLER://127.0.0.1:9093' },
+                  { name: 'KAFKA_CFG_ADVERTISED_LISTENERS', value: `PLAINTEXT://kafka.${kafkaNs}.svc.cluster.local:9092,EXTERNAL://127.0.0.1:${externalPort}` },
+                  { name: 'KAFKA_CFG_LISTENER_SECURITY_PROTOCOL_MAP', value: 'PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT' },
+                ],
+                readinessProbe: { tcpSocket: { port: 9092 }, periodSeconds: 2 },
+                volumeMounts: [{ name: 'data', mountPath: '/var/lib/kafka' }],
+              },
+            ],
+            volumes: [{ name: 'data', emptyDir: {} }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kafka', namespace: kafkaNs },
+      spec: { selector: { app: 'kafka' }, ports: [{ name: 'kafka', port: 9092, targetPort: 9092 }] },
+    },
+  ];
+}
+
+/** Whether something listens on a loopback port. */
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(socket.end() && true));
+    socket.once('error', () => resolve(false));
+  });
+
+/** The RBAC table of the chart's README: ServiceAccount → "resource verb" lines. */
+function documentedRbac(): Map<string, string[]> {
+  const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## RBAC'), readme.indexOf('## Security and network'));
+  const rules = new Map<string, string[]>();
+  for (const line of section.split('\n')) {
+    const m = /^\| (controller|producer) \| `([^`]+)` \| ([a-z, ]+) \|/.exec(line);
+    if (!m) continue;
+    for (const verb of m[3]!.split(',').map((v) => v.trim())) rules.set(m[1]!, [...(rules.get(m[1]!) ?? []), `${m[2]} ${verb}`]);
+  }
+  return rules;
+}
+
+/** What `kubectl auth can-i --list` grants a ServiceAccount beyond what every authenticated user gets. */
+async function grantedRbac(serviceAccount: string): Promise<string[]> {
+  const [header, ...rows] = (await kubectl(['auth', 'can-i', '--list', '-n', ns, `--as=system:serviceaccount:${ns}:${serviceAccount}`])).trimEnd().split('\n');
+  // A fixed-width table: Resources, Non-Resource URLs, Resource Names, Verbs.
+  const urls = header!.indexOf('Non-Resource URLs');
+  const verbsAt = header!.indexOf('Verbs');
+  const everyone = /^selfsubject(accessreviews|rulesreviews|reviews)\./;
+  const granted: string[] = [];
+  for (const row of rows) {
+    const resource = row.slice(0, urls).trim();
+    if (!resource || everyone.test(resource)) continue;
+    for (const verb of row
+      .slice(verbsAt)
+      .trim()
+      .replace(/^\[|\]$/g, '')
+      .split(' '))
+      granted.push(`${resource} ${verb}`);
+  }
+  return granted.sort();
+}
+
+/**
+ * The chart on the harness's kind cluster, as a user runs it: external-Kafka
+ * mode against a Kafka Pod, the simulator instead of Finnhub, Pods from the
+ * product image in a namespace that enforces the restricted Pod Security
+ * Standard; then TickerSubscription → trades → candles → the page, an
+ * upgrade with the producer's leader handing over, a leader killed, RBAC
+ * exactly as documented, and an uninstall that leaves only the CRD.
+ */
+describe('charts/tickerflow on the kind cluster', () => {
+  const image = requireEnv('TICKERFLOW_IMAGE');
+  const [imageRepository, imageTag] = [image.slice(0, image.lastIndexOf(':')), image.slice(image.lastIndexOf(':') + 1)];
+  const forwards: ManagedProcess[] = [];
+  let kafkaBrokers: string[];
+  let simBase: string;
+  const helmArgs = [
+    '--kubeconfig',
+    '',
+    '-n',
+    ns,
+    '-f',
+    join(chartDir, 'ci', 'simulator-values.yaml'),
+    '--set',
+    `image.repository=${imageRepository},image.tag=${imageTag},image.pullPolicy=Never`,
+    '--set',
+    'simulator.rate=50,simulator.extraArgs={--record}',
+  ];
+
+  /** kubectl port-forward, kept for the test's life. */
+  async function forward(target: string, namespace: string, remotePort: number, localPort?: number): Promise<number> {
+    const port = localPort ?? (await freePort());
+    const proc = startProcess({
+      name: `port-forward ${target}`,
+      command: binaries.kubectl,
+      args: ['--kubeconfig', kubeconfig(), 'port-forward', '-n', namespace, target, `${port}:${remotePort}`],
+      logFile: join(harnessDir(), `chart-forward-${target.replace(/\W/g, '-')}.log`),
+    });
+    forwards.push(proc);
+    await eventually(() => accepts(port), { timeoutMs: 60_000, what: `port-forward to ${target}`, untilExit: proc });
+    return port;
+  }
+
+  const pods = async () => (await getJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release}`])).items;
+  const leaseHolder = (name: string) => jsonpath(['get', 'lease', '-n', ns, name], '{.spec.holderIdentity}');
+  const simStats = async () =>
+    ((await (await fetch(`${simBase}/control/stats`)).json()) as { connections: { id: number; open: boolean; closeCode?: number }[] }).connections;
+  const kafkaTrades = async () =>
+    (await readTopic(kafkaBrokers, 'finnhub.trades')).map((r) => readTradesTopicRecord(tradeCodec, r)).flatMap((r) => (r.kind === 'trade' ? [r.trade] : []));
+
+  /** Every trade the simulator sent, over every connection, is in the trades topic (as a multiset). */
+  async function everySentTradeArrived(what: string): Promise<number> {
+    let sentCount = 0;
+    await eventually(
+      async () => {
+        const sent: Trade[] = [];
+        for (const c of await simStats()) {
+          const wire = (await (await fetch(`${simBase}/control/connections/${c.id}/trades`)).json()) as WireTrade[];
+          sent.push(...wire.map(fromWire));
+        }
+        const inKafka = new Map<string, number>();
+        for (const t of await kafkaTrades()) inKafka.set(tradeKey(t), (inKafka.get(tradeKey(t)) ?? 0) + 1);
+        sentCount = sent.length;
+        let missing = 0;
+        for (const t of sent) {
+          const n = inKafka.get(tradeKey(t)) ?? 0;
+          if (n === 0) missing++;
+          else inKafka.set(tradeKey(t), n - 1);
+        }
+        if (missing > 0) throw new Error(`${missing} of ${sent.length} sent trades not in Kafka yet`);
+        return sent.length > 0;
+      },
+      { timeoutMs: 180_000, intervalMs: 3_000, what },
+    );
+    return sentCount;
+  }
+
+  before(async () => {
+    helmArgs[1] = kubeconfig();
+    const externalPort = await freePort();
+    await kubectl(['create', 'namespace', kafkaNs]);
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kafkaObjects(requireEnv('TICKERFLOW_KAFKA_IMAGE'), externalPort) }),
+    );
+    await kubectl(['rollout', 'status', '-n', kafkaNs, 'deployment/kafka', '--timeout=300s']);
+    await forward('deployment/kafka', kafkaNs, 9094, externalPort);
+    kafkaBrokers = [`127.0.0.1:${externalPort}`];
+    // External mode: the topics exist before the install (the chart documents it).
+    await createTopic(kafkaBrokers, 'finnhub.trades', 3);
+    await createTopic(kafkaBrokers, 'finnhub.candles', 3);
+    await createTopic(kafkaBrokers, 'finnhub.trades.dlq', 1);
+    await kubectl(['create', 'namespace', ns]);
+    await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
+  });
+
+  after(async () => {
+    // What a person needs to see when something here failed.
+    const dump = await Promise.allSettled([
+      kubectl(['get', 'all,cm,lease,networkpolicy,pdb,tsub', '-n', ns, '-o', 'wide']),
+      kubectl(['get', 'events', '-n', ns, '--sort-by=.lastTimestamp']),
+      ...['controller', 'producer', 'consumer', 'dashboard', 'finnhub-sim'].map((c) =>
+        kubectl(['logs', '-n', ns, '-l', `app.kubernetes.io/component=${c}`, '--tail=80', '--prefix', '--all-containers']),
+      ),
+    ]);
+    writeFileSync(join(artifactsDir('chart'), 'kind.txt'), dump.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason))).join('\n---\n'));
+    await Promise.all(forwards.map((f) => f.stop()));
+  });
+
+  it('helm install: every Pod Ready in a namespace that enforces the restricted Pod Security Standard', async () => {
+    await helmOk('helm4', ['install', release, chartDir, ...helmArgs, '--wait', '--timeout', '8m']);
+    const all = await pods();
+    const count = (c: string) => all.filter((p) => componentOf(p) === c).length;
+    assert.deepEqual(['controller', 'producer', 'consumer', 'dashboard', 'finnhub-sim'].map(count), [2, 2, 1, 1, 1]);
+    for (const p of all) assert.ok(isReady(p), `${p.metadata.name} Ready`);
+    assert.equal(await jsonpath(['get', 'namespace', ns], '{.metadata.labels.pod-security\\.kubernetes\\.io/enforce}'), 'restricted');
+    // The admission check is real: a privileged Pod is refused in this namespace.
+    const refused = await kubectlResult(['run', 'root-shell', '-n', ns, `--image=${image}`, '--image-pull-policy=Never', '--privileged', '--', 'id']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /violates PodSecurity "restricted/);
+  });
+
+  it('RBAC: kubectl auth can-i --list grants each ServiceAccount exactly the verbs the chart README lists', async () => {
+    const documented = documentedRbac();
+    assert.deepEqual([...documented.keys()].sort(), ['controller', 'producer']);
+    for (const [component, rules] of documented) assert.deepEqual(await grantedRbac(`${fullname}-${component}`), [...rules].sort(), component);
+    // The consumer and the dashboard call no Kubernetes API: no token is mounted at all.
+    for (const component of ['consumer', 'dashboard'])
+      assert.equal(await jsonpath(['get', 'deployment', '-n', ns, `${fullname}-${component}`], '{.spec.template.spec.automountServiceAccountToken}'), 'false');
+  });
+
+  it('a TickerSubscription → trades in Kafka → final candles, and kubectl get tsub shows the symbols streaming', async () => {
+    await kubectl(['apply', '-n', ns, '-f', exampleSubscription]);
+    const symbols = ['AAPL', 'MSFT', 'AMZN', 'BINANCE:BTCUSDT'];
+    simBase = `http://127.0.0.1:${await forward(`service/${fullname}-finnhub-sim`, ns, 8080)}`;
+    await eventually(
+      async () => {
+        const seen = new Set((await kafkaTrades()).map((t) => t.symbol));
+        return symbols.every((s) => seen.has(s));
+      },
+      { timeoutMs: 180_000, intervalMs: 2_000, what: 'trades of every subscribed symbol in finnhub.trades' },
+    );
+    await eventually(
+      async () => {
+        const candles = (await readTopic(kafkaBrokers, 'finnhub.candles')).map((r) => readCandlesTopicRecord(candleCodec, r));
+        return candles.some((c) => c.symbol === 'AAPL' && c.interval === '1m');
+      },
+      { timeoutMs: 240_000, intervalMs: 5_000, what: 'a final AAPL 1m candle in finnhub.candles (read_committed)' },
+    );
+    interface Tsub {
+      status?: { conditions?: { type: string; status: string }[]; symbols?: { symbol: string; state: string }[] };
+    }
+    await eventually(
+      async () => {
+        const tsub = await getJson<Tsub>(['get', 'tsub', '-n', ns, 'big-tech-and-bitcoin']);
+        const states = new Map((tsub.status?.symbols ?? []).map((s) => [s.symbol, s.state]));
+        return tsub.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true && symbols.every((s) => states.get(s) === 'subscribed');
+      },
+      { timeoutMs: 120_000, intervalMs: 2_000, what: 'the subscription Ready with every symbol subscribed' },
+    );
+    const table = await kubectl(['get', 'tsub', '-n', ns]);
+    writeFileSync(join(artifactsDir('chart'), 'kubectl-get-tsub.txt'), table);
+    assert.match(table, /big-tech-and-bitcoin\s+4\s+True\s+4\s/);
+  });
+
+  it('the dashboard page, through a port-forward to its Service, draws the final candles in Chromium (screenshot saved)', async () => {
+    const port = await forward(`service/${fullname}-dashboard`, ns, 80);
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await page.goto(`http://127.0.0.1:${port}/?symbol=AAPL&interval=1m`);
+      const chart = page.locator('#chart');
+      // At least one final candle before the forming one, drawn on canvases.
+      await eventually(
+        async () =>
+          (await chart.getAttribute('data-symbol')) === 'AAPL' &&
+          Number(await chart.getAttribute('data-bars')) >= 2 &&
+          (await page.locator('#chart canvas').count()) > 0,
+        { timeoutMs: 120_000, what: 'AAPL 1m candles drawn' },
+      );
+      assert.equal(await page.locator('#kafka').textContent(), 'connected');
+      await page.screenshot({ path: join(artifactsDir('chart'), 'dashboard-on-kind.png') });
+    } finally {
+      await browser?.close();
+    }
+  });
+
+  it('helm upgrade with a changed value rolls every Deployment; the producer leader hands over with never two Finnhub connections, and every trade sent reached Kafka', async () => {
+    const before = new Map((await pods()).map((p) => [p.metadata.uid, componentOf(p)]));
+    const leaderBefore = await leaseHolder(`${fullname}-producer`);
+    await helmOk('helm4', ['upgrade', release, chartDir, ...helmArgs, '--set', 'logLevel=warn', '--wait', '--timeout', '8m']);
+    for (const d of ['controller', 'producer', 'consumer', 'dashboard'])
+      await kubectl(['rollout', 'status', '-n', ns, `deployment/${fullname}-${d}`, '--timeout=300s']);
+    const after = await pods();
+    for (const p of after.filter((p) => componentOf(p) !== 'finnhub-sim')) assert.ok(!before.has(p.metadata.uid), `${p.metadata.name} is a new Pod`);
+    assert.ok(
+      after.some((p) => componentOf(p) === 'finnhub-sim' && before.has(p.metadata.uid)),
+      'the simulator kept running (its values did not change)',
+    );
+    await eventually(async () => ![leaderBefore, ''].includes(await leaseHolder(`${fullname}-producer`)), {
+      timeoutMs: 120_000,
+      what: 'a new producer Pod holds the Lease',
+    });
+    const stats = await simStats();
+    assert.ok(stats.length >= 2, `the new leader connected (${stats.length} connections in all)`);
+    // The simulator closes an older connection with 1008 when a second one uses the key.
+    assert.deepEqual(
+      stats.filter((c) => c.closeCode === 1008),
+      [],
+      'never two connections at once',
+    );
+    assert.equal(stats.filter((c) => c.open).length, 1);
+    const sent = await everySentTradeArrived('every trade the simulator sent (over every leader) in finnhub.trades');
+    assert.ok(sent > 0);
+  });
+
+  it('deleting the leader Pod: the standby takes the Lease and streams', async () => {
+    const leader = await leaseHolder(`${fullname}-producer`);
+    const connectionsBefore = (await simStats()).length;
+    await kubectl(['delete', 'pod', '-n', ns, leader, '--wait=false']);
+    await eventually(async () => ![leader, ''].includes(await leaseHolder(`${fullname}-producer`)), {
+      timeoutMs: 120_000,
+      what: 'the standby holds the Lease',
+    });
+    await eventually(async () => (await simStats()).length > connectionsBefore && (await simStats()).some((c) => c.open), {
+      timeoutMs: 120_000,
+      what: 'the new leader connected to the simulator',
+    });
+    assert.deepEqual(
+      (await simStats()).filter((c) => c.closeCode === 1008),
+      [],
+      'never two connections at once',
+    );
+    await everySentTradeArrived('every trade sent, the new leader\u2019s too, in finnhub.trades');
+  });
+
+  it('RBAC is needed: without patch on tickersubscriptions/status the controller gets 403 and no status; with it back, it reconciles', async () => {
+    const role = `${fullname}-controller`;
+    const rules = await getJson<{ rules: { resources: string[]; verbs: string[] }[] }>(['get', 'role', '-n', ns, role]);
+    const index = rules.rules.findIndex((r) => r.resources.includes('tickersubscriptions/status'));
+    assert.ok(index >= 0);
+    await kubectl(['patch', 'role', '-n', ns, role, '--type=json', '-p', JSON.stringify([{ op: 'remove', path: `/rules/${index}` }])]);
+    const errors = async () => {
+      const leader = await leaseHolder(`${fullname}-controller`);
+      const text = await kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/pods/${leader}:8080/proxy/metrics`]);
+      // 403 is not worth retrying: the work queue counts it terminal; either way it failed.
+      const count = (result: string) =>
+        Number(new RegExp(`tickerflow_controller_reconciles_total\\{kind="subscription",result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return count('error') + count('terminal');
+    };
+    const errorsBefore = await errors();
+    await kubectl(
+      ['apply', '-n', ns, '-f', '-'],
+      JSON.stringify({ apiVersion: 'tickerflow.io/v1alpha1', kind: 'TickerSubscription', metadata: { name: 'rbac-check' }, spec: { symbols: ['NVDA'] } }),
+    );
+    await eventually(async () => (await errors()) > errorsBefore, { timeoutMs: 120_000, what: 'the controller counted failed reconciles' });
+    assert.equal(await jsonpath(['get', 'tsub', '-n', ns, 'rbac-check'], '{.status.observedGeneration}'), '', 'no status was written');
+    const logs = await kubectl(['logs', '-n', ns, await leaseHolder(`${fullname}-controller`), '--tail=200']);
+    assert.match(logs, /403|forbidden/i);
+    // helm upgrade puts the Role back as the chart has it.
+    await helmOk('helm4', ['upgrade', release, chartDir, ...helmArgs, '--set', 'logLevel=warn', '--wait', '--timeout', '5m']);
+    await eventually(async () => (await jsonpath(['get', 'tsub', '-n', ns, 'rbac-check'], '{.status.observedGeneration}')) === '1', {
+      timeoutMs: 120_000,
+      what: 'the status written once the verb is back',
+    });
+  });
+
+  it('helm uninstall leaves nothing but the kept CRD (with the subscriptions in it)', async () => {
+    await helmOk('helm4', ['uninstall', release, '--kubeconfig', kubeconfig(), '-n', ns, '--wait', '--timeout', '5m']);
+    await eventually(async () => (await kubectl(['get', 'pods', '-n', ns, '-o', 'name'])).trim() === '', { timeoutMs: 120_000, what: 'every Pod gone' });
+    const left = (
+      await kubectl([
+        'get',
+        'deployments,replicasets,services,configmaps,secrets,serviceaccounts,roles,rolebindings,leases,networkpolicies,poddisruptionbudgets',
+        '-n',
+        ns,
+        '-o',
+        'name',
+      ])
+    )
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+    // What Kubernetes itself puts in every namespace.
+    assert.deepEqual(left.sort(), ['configmap/kube-root-ca.crt', 'serviceaccount/default']);
+    const crd = await getJson<{ metadata: { annotations: Record<string, string> } }>(['get', 'crd', 'tickersubscriptions.tickerflow.io']);
+    assert.equal(crd.metadata.annotations['helm.sh/resource-policy'], 'keep');
+    assert.deepEqual((await kubectl(['get', 'tsub', '-n', ns, '-o', 'name'])).trim().split('\n').sort(), [
+      'tickersubscription.tickerflow.io/big-tech-and-bitcoin',
+      'tickersubscription.tickerflow.io/rbac-check',
+    ]);
+    assert.equal((await helm('helm4', ['list', '-n', ns, '--kubeconfig', kubeconfig(), '-q'])).stdout.trim(), '');
+  });
+});
