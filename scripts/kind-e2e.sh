@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The harness's kind smoke test against the public images, for a machine with
+# The kind tests (the cluster's smoke test and the Helm chart end to end:
+# install, TickerSubscription → candles → the page, upgrade, leader handover,
+# RBAC, uninstall) against the public images, for a machine with
 # Docker and internet: kind's own node image (kindest/node), the Dockerfile's
 # default base node:24-bookworm-slim, and Kafka on eclipse-temurin:17-jre.
-# The test itself is the one `npm test` runs on the locally built cluster.
+# The tests are the ones `npm test` runs on the locally built cluster.
 # Uses kind from PATH when present (KIND_BIN overrides); the harness's Kafka
 # jars, etcd, kube-apiserver and kubectl are installed as for `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
 [ -d node_modules ] || npm ci
-for part in kafka etcd k8s; do bash "scripts/harness/install-$part.sh" >/dev/null; done
+for part in kafka etcd k8s helm; do bash "scripts/harness/install-$part.sh" >/dev/null; done
 export KIND_BIN="${KIND_BIN:-$(command -v kind || true)}"
 [ -n "$KIND_BIN" ] || { bash scripts/harness/install-kind.sh; unset KIND_BIN; }
 npx tsc -b
-TICKERFLOW_KIND_IMAGES=public exec node scripts/harness/bin/tickerflow-harness.js scripts/harness/dist/test/kind.smoke.kind.test.js
+TICKERFLOW_KIND_IMAGES=public exec node scripts/harness/bin/tickerflow-harness.js \
+  scripts/harness/dist/test/kind.smoke.kind.test.js test/chart/dist/test/chart.kind.test.js
