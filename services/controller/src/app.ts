@@ -4,6 +4,7 @@ import {
   createInformer,
   createLeaderElector,
   createWorkQueue,
+  deploymentOwners,
   encodeDesiredSymbols,
   keyOf,
   splitKey,
@@ -33,6 +34,8 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const namespace = config.KUBE_NAMESPACE;
   const watched = config.WATCH_NAMESPACE;
+  // The symbols ConfigMap and the Lease belong to this Deployment (gone with it).
+  const owners = deploymentOwners(kc, namespace, config.OWNER_DEPLOYMENT);
 
   /** Every subscription's status is looked at again (the queue de-duplicates). */
   const resyncSubscriptions = () => {
@@ -76,13 +79,13 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
       },
       symbolsConfigMap: () => configMaps.get(config.SYMBOLS_CONFIGMAP, namespace),
       producerStateConfigMap: () => configMaps.get(config.PRODUCER_STATE_CONFIGMAP, namespace),
-      applySymbols: (symbols) =>
+      applySymbols: async (symbols) =>
         applyObject(
           objects,
           {
             apiVersion: 'v1',
             kind: 'ConfigMap',
-            metadata: { name: config.SYMBOLS_CONFIGMAP, namespace, labels: { 'app.kubernetes.io/managed-by': FIELD_MANAGER } },
+            metadata: { name: config.SYMBOLS_CONFIGMAP, namespace, labels: { 'app.kubernetes.io/managed-by': FIELD_MANAGER }, ownerReferences: await owners() },
             data: encodeDesiredSymbols(symbols),
           } as KubernetesObject,
           FIELD_MANAGER,
@@ -139,6 +142,7 @@ export function createControllerApp(config: ControllerConfig, deps: { kc: KubeCo
         namespace,
         name: config.LEADER_ELECTION_LEASE,
         identity: config.POD_NAME,
+        owners,
         leaseDurationMs: config.LEADER_ELECTION_LEASE_DURATION_SECONDS * 1000,
         renewDeadlineMs: config.LEADER_ELECTION_RENEW_DEADLINE_SECONDS * 1000,
         retryPeriodMs: config.LEADER_ELECTION_RETRY_PERIOD_SECONDS * 1000,

@@ -26,6 +26,8 @@ export const controllerConfigSchema = z
     LEADER_ELECTION_RENEW_DEADLINE_SECONDS: env.number(10, 1),
     LEADER_ELECTION_RETRY_PERIOD_SECONDS: env.number(2, 0.1),
     POD_NAME: env.string(`${hostname()}-${process.pid}`),
+    // What it creates in the cluster (ConfigMaps, its Lease) is owned by this Deployment, so deleting it deletes them.
+    OWNER_DEPLOYMENT: env.optionalString(),
   })
   .transform((cfg, ctx) => {
     const namespace = cfg.KUBE_NAMESPACE ?? podNamespace();

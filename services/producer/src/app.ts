@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   createLeaderElector,
+  deploymentOwners,
   OTHER_LABEL,
   retry,
   worthLogging,
@@ -184,6 +185,8 @@ export function createProducerApp(
   }
   const watermarks = createWatermarkTicker({ topic: config.TRADES_TOPIC, intervalMs: config.PRODUCER_WATERMARK_INTERVAL_MS }, { sender, writer, logger });
 
+  // What this producer creates in the cluster belongs to its Deployment (gone with it).
+  const owners = deps.kube && config.KUBE_NAMESPACE ? deploymentOwners(deps.kube, config.KUBE_NAMESPACE, config.OWNER_DEPLOYMENT) : undefined;
   // The state ConfigMap goes with the symbols ConfigMap: it answers the controller that wrote those.
   const reporter =
     config.SYMBOLS_CONFIGMAP && deps.kube && config.KUBE_NAMESPACE
@@ -191,7 +194,7 @@ export function createProducerApp(
           { identity: config.POD_NAME, intervalMs: config.PRODUCER_STATE_INTERVAL, heartbeatMs: config.PRODUCER_STATE_HEARTBEAT },
           {
             observe: () => ({ connected: connection.state() === 'open', symbols: states.snapshot() }),
-            write: producerStateWriter(deps.kube, { namespace: config.KUBE_NAMESPACE, name: config.PRODUCER_STATE_CONFIGMAP }),
+            write: producerStateWriter(deps.kube, { namespace: config.KUBE_NAMESPACE, name: config.PRODUCER_STATE_CONFIGMAP, owners }),
             logger: logger.child({ component: 'state-reporter', configMap: config.PRODUCER_STATE_CONFIGMAP }),
             events: {
               written: (at) => {
@@ -255,6 +258,7 @@ export function createProducerApp(
           namespace: config.KUBE_NAMESPACE,
           name: config.LEADER_ELECTION_LEASE,
           identity: config.POD_NAME,
+          owners,
           leaseDurationMs: config.LEADER_ELECTION_LEASE_DURATION_SECONDS * 1000,
           renewDeadlineMs: config.LEADER_ELECTION_RENEW_DEADLINE_SECONDS * 1000,
           retryPeriodMs: config.LEADER_ELECTION_RETRY_PERIOD_SECONDS * 1000,

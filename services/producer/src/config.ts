@@ -36,6 +36,8 @@ export const producerConfigSchema = z
     LEADER_ELECTION_RENEW_DEADLINE_SECONDS: env.number(10, 0.1),
     LEADER_ELECTION_RETRY_PERIOD_SECONDS: env.number(2, 0.05),
     POD_NAME: env.string(),
+    // What it creates in the cluster (ConfigMaps, its Lease) is owned by this Deployment, so deleting it deletes them.
+    OWNER_DEPLOYMENT: env.optionalString(),
     FINNHUB_SYMBOL_LIMIT: env.int(50, 1),
     FINNHUB_STALE_SECONDS: env.number(150, 0.1),
     FINNHUB_UNAUTHORIZED_RETRY_SECONDS: env.number(60, 0.1),

@@ -3,3 +3,4 @@ export * from './informer.js';
 export * from './conditions.js';
 export * from './apply.js';
 export * from './leader-election.js';
+export * from './owner.js';

@@ -1,4 +1,4 @@
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec, type V1OwnerReference } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
 import { worthLogging } from '../retry.js';
 
@@ -32,6 +32,8 @@ export interface LeaderElectorOptions {
   name: string;
   /** Unique per candidate, e.g. the pod name. */
   identity: string;
+  /** Owner references for the Lease when this candidate creates it (see deploymentOwners). */
+  owners?: () => Promise<V1OwnerReference[]>;
   /** How long a standby waits, after the Lease last changed, before taking it over (default 15 s; whole seconds on the wire). */
   leaseDurationMs?: number;
   /** How long a leader keeps leading without a successful renew (default 10 s; less than leaseDurationMs). */
@@ -168,7 +170,7 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
           api.createNamespacedLease({
             namespace,
             body: {
-              metadata: { name, namespace },
+              metadata: { name, namespace, ...(opts.owners && { ownerReferences: await opts.owners() }) },
               spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: time, renewTime: time, leaseTransitions: 0 },
             },
           }),

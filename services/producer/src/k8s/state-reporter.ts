@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubernetesObjectApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { applyObject, encodeProducerState, worthLogging, type Logger, type ObservedSymbolState, type ProducerStateReport } from '@tickerflow/common';
+import {
+  applyObject,
+  encodeProducerState,
+  worthLogging,
+  type Logger,
+  type ObservedSymbolState,
+  type Owners,
+  type ProducerStateReport,
+} from '@tickerflow/common';
 import type { SymbolState, SymbolStatus } from '../finnhub/symbol-state.js';
 
 /**
@@ -55,7 +63,10 @@ export function reportDue(next: ProducerStateReport, last: { report: ProducerSta
 export const FIELD_MANAGER = 'tickerflow-producer';
 
 /** Writes a report to the state ConfigMap by server-side apply: this producer owns `data` (one writer: the leader). */
-export function producerStateWriter(kc: KubeConfig, where: { namespace: string; name: string }): (report: ProducerStateReport) => Promise<void> {
+export function producerStateWriter(
+  kc: KubeConfig,
+  where: { namespace: string; name: string; owners?: Owners },
+): (report: ProducerStateReport) => Promise<void> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   return async (report) => {
     const configMap: V1ConfigMap = {
@@ -65,6 +76,7 @@ export function producerStateWriter(kc: KubeConfig, where: { namespace: string; 
         name: where.name,
         namespace: where.namespace,
         labels: { 'app.kubernetes.io/part-of': 'tickerflow', 'app.kubernetes.io/component': 'producer' },
+        ...(where.owners && { ownerReferences: await where.owners() }),
       },
       data: encodeProducerState(report),
     };
