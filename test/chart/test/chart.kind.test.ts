@@ -49,7 +49,7 @@ const candleCodec = singleObjectCodec<Candle>(loadSchema('candle'));
 const tradeKey = (t: Trade) => JSON.stringify([t.symbol, t.price, t.volume, t.timestamp, t.conditions]);
 
 interface Pod {
-  metadata: { name: string; uid: string; labels: Record<string, string> };
+  metadata: { name: string; uid: string; labels: Record<string, string>; deletionTimestamp?: string };
   status: { phase: string; conditions?: { type: string; status: string }[] };
 }
 const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -178,7 +178,11 @@ describe('charts/tickerflow on the kind cluster', () => {
     return port;
   }
 
-  const pods = async () => (await getJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release}`])).items;
+  /** The release's Pods, without those already terminating. */
+  const pods = async () =>
+    (await getJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release}`])).items.filter(
+      (p) => !p.metadata.deletionTimestamp,
+    );
   const leaseHolder = (name: string) => jsonpath(['get', 'lease', '-n', ns, name], '{.spec.holderIdentity}');
   const simStats = async () =>
     ((await (await fetch(`${simBase}/control/stats`)).json()) as { connections: { id: number; open: boolean; closeCode?: number }[] }).connections;
