@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import {
   createLeaderElector,
   deploymentOwners,
+  leaseOptions,
   OTHER_LABEL,
   retry,
   worthLogging,
@@ -256,12 +257,8 @@ export function createProducerApp(
       ? createLeaderElector({
           kc: deps.kube,
           namespace: config.KUBE_NAMESPACE,
-          name: config.LEADER_ELECTION_LEASE,
-          identity: config.POD_NAME,
+          ...leaseOptions(config),
           owners,
-          leaseDurationMs: config.LEADER_ELECTION_LEASE_DURATION_SECONDS * 1000,
-          renewDeadlineMs: config.LEADER_ELECTION_RENEW_DEADLINE_SECONDS * 1000,
-          retryPeriodMs: config.LEADER_ELECTION_RETRY_PERIOD_SECONDS * 1000,
           logger: logger.child({ component: 'leader-election' }),
           onStartedLeading: () => {
             logger.info({ identity: config.POD_NAME }, 'leading: opening the Finnhub connection');

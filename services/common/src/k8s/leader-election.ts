@@ -23,6 +23,24 @@ import { worthLogging } from '../retry.js';
 
 export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
 
+/** The `LEADER_ELECTION_*` and `POD_NAME` settings every elected service reads from its environment. */
+export interface LeaderElectionSettings {
+  LEADER_ELECTION_LEASE: string;
+  LEADER_ELECTION_LEASE_DURATION_SECONDS: number;
+  LEADER_ELECTION_RENEW_DEADLINE_SECONDS: number;
+  LEADER_ELECTION_RETRY_PERIOD_SECONDS: number;
+  POD_NAME: string;
+}
+
+/** The Lease and its timing from a service's configuration, in the elector's terms. */
+export const leaseOptions = (config: LeaderElectionSettings) => ({
+  name: config.LEADER_ELECTION_LEASE,
+  identity: config.POD_NAME,
+  leaseDurationMs: config.LEADER_ELECTION_LEASE_DURATION_SECONDS * 1000,
+  renewDeadlineMs: config.LEADER_ELECTION_RENEW_DEADLINE_SECONDS * 1000,
+  retryPeriodMs: config.LEADER_ELECTION_RETRY_PERIOD_SECONDS * 1000,
+});
+
 export interface LeaderElectorOptions {
   /** The API to use, or a kubeconfig to make it from. */
   api?: LeaseApi;
