@@ -21,6 +21,12 @@
 {{- printf "%s-%s" (include "tickerflow.fullname" .root) .component | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* "true" when a component runs (dict with root and component), else empty: the producer and consumer always do. */}}
+{{- define "tickerflow.enabled" -}}
+{{- $values := index .root.Values (ternary "simulator" .component (eq .component "finnhub-sim")) -}}
+{{- if or (not (hasKey $values "enabled")) $values.enabled }}true{{ end -}}
+{{- end -}}
+
 {{- define "tickerflow.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/name: {{ include "tickerflow.name" . }}

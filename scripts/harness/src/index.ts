@@ -4,6 +4,7 @@ export * from './env.js';
 export * from './eventually.js';
 export * from './kafka.js';
 export * from './kind.js';
+export * from './kind-kafka.js';
 export * from './kube.js';
 export * from './kubectl.js';
 export * from './paths.js';

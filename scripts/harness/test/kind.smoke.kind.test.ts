@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadSchema, readTradesTopicRecord, singleObjectCodec, type TradesTopicRecord, type TradeValue } from '@tickerflow/common';
-import { artifactsDir, harnessDir, requireEnv } from '../src/env.js';
+import { artifactsDir, requireEnv } from '../src/env.js';
 import { eventually } from '../src/eventually.js';
 import { readTopic } from '../src/kafka-read.js';
-import { binaries } from '../src/paths.js';
 import { kubectlOk } from '../src/kubectl.js';
-import { freePort, startProcess, type ManagedProcess } from '../src/processes.js';
+import { kafkaInCluster, startPortForward } from '../src/kind-kafka.js';
+import { freePort, type ManagedProcess } from '../src/processes.js';
 
 const execFileAsync = promisify(execFile);
 const ns = 'smoke';
@@ -68,22 +68,7 @@ describe('kind cluster (node image and every image built locally)', () => {
     await kubectl(['create', 'namespace', ns]);
     await apply([
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'finnhub', namespace: ns }, stringData: { token: 'kind-smoke-token' } },
-      deployment(
-        'kafka',
-        {
-          image: kafkaImage,
-          env: [
-            // In the cluster the Service name; through the test's port-forward, loopback.
-            { name: 'KAFKA_CFG_LISTENERS', value: 'PLAINTEXT://:9092,EXTERNAL://:9094,CONTROLLER://127.0.0.1:9093' },
-            { name: 'KAFKA_CFG_ADVERTISED_LISTENERS', value: `PLAINTEXT://kafka.${ns}.svc:9092,EXTERNAL://127.0.0.1:${externalPort}` },
-            { name: 'KAFKA_CFG_LISTENER_SECURITY_PROTOCOL_MAP', value: 'PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT' },
-          ],
-          readinessProbe: { tcpSocket: { port: 9092 }, periodSeconds: 2 },
-          volumeMounts: [{ name: 'data', mountPath: '/var/lib/kafka' }],
-        },
-        { volumes: [{ name: 'data', emptyDir: {} }] },
-      ),
-      service('kafka', 9092),
+      ...kafkaInCluster({ namespace: ns, image: kafkaImage, externalPort }),
       deployment('finnhub-sim', {
         image,
         command: ['finnhub-sim', '--host', '0.0.0.0', '--port', '8080', '--rate', '200'],
@@ -132,13 +117,8 @@ describe('kind cluster (node image and every image built locally)', () => {
     const user = await kubectl(['exec', '-n', ns, 'deployment/producer', '--', 'id', '-u']);
     assert.equal(user.trim(), '65532', 'the product image runs as a non-root user');
 
-    const kafkaPod = await jsonpath(['get', 'pods', '-n', ns, '-l', 'app=kafka'], '{.items[0].metadata.name}');
-    forward = startProcess({
-      name: 'port-forward',
-      command: binaries.kubectl,
-      args: ['--kubeconfig', kubeconfig(), 'port-forward', '-n', ns, `pod/${kafkaPod}`, `${externalPort}:9094`],
-      logFile: join(harnessDir(), 'kind-port-forward.log'),
-    });
+    forward = (await startPortForward({ kubeconfig: kubeconfig(), namespace: ns, target: 'deployment/kafka', remotePort: 9094, localPort: externalPort }))
+      .process;
     const codec = singleObjectCodec<TradeValue>(loadSchema('trade'));
     let trades: { key: string | undefined; record: TradesTopicRecord }[] = [];
     await eventually(

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { binaries, repoRoot } from '@tickerflow/harness';
+import { binaries, repoRoot, runTool } from '@tickerflow/harness';
 
 export const chartDir = join(repoRoot, 'charts', 'tickerflow');
 /** The values files `helm lint` and the install tests go through: charts/tickerflow/ci/*-values.yaml. */
@@ -14,20 +13,8 @@ export const ciValuesFiles = readdirSync(join(chartDir, 'ci'))
 export const helms = { helm3: binaries.helm, helm4: binaries.helm4 } as const;
 export type HelmName = keyof typeof helms;
 
-export interface HelmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a Helm binary; resolves with its exit code and output, never rejects. */
-export function helm(which: HelmName, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<HelmResult> {
-  return new Promise((resolve) => {
-    execFile(helms[which], args, { env, cwd: repoRoot, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+export const helm = (which: HelmName, args: string[], env?: NodeJS.ProcessEnv) => runTool(helms[which], args, { env, cwd: repoRoot });
 
 export async function helmOk(which: HelmName, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
   const r = await helm(which, args, env);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -17,18 +16,17 @@ import {
 } from '@tickerflow/common';
 import {
   artifactsDir,
-  binaries,
   createTopic,
   eventually,
   freePort,
-  harnessDir,
+  kafkaInCluster,
   kubectl as kubectlAny,
   kubectlOk,
   launchChromium,
   readTopic,
   repoRoot,
   requireEnv,
-  startProcess,
+  startPortForward,
   type ManagedProcess,
 } from '@tickerflow/harness';
 import { chartDir, helm, helmOk } from '../src/chart.js';
@@ -54,54 +52,6 @@ interface Pod {
 }
 const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const componentOf = (p: Pod) => p.metadata.labels['app.kubernetes.io/component'];
-
-/** The single-broker Kafka the chart is pointed at (external mode), in a namespace of its own. */
-function kafkaObjects(image: string, externalPort: number): object[] {
-  return [
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'kafka', namespace: kafkaNs },
-      spec: {
-        selector: { matchLabels: { app: 'kafka' } },
-        template: {
-          metadata: { labels: { app: 'kafka' } },
-          spec: {
-            containers: [
-              {
-                name: 'kafka',
-                image,
-                imagePullPolicy: 'Never',
-                env: [
-                  { name: 'KAFKA_CFG_LISTENERS', value: 'PLAINTEXT://:9092,EXTERNAL://:9094,CONTROLLER://127.0.0.1:9093' },
-                  { name: 'KAFKA_CFG_ADVERTISED_LISTENERS', value: `PLAINTEXT://kafka.${kafkaNs}.svc.cluster.local:9092,EXTERNAL://127.0.0.1:${externalPort}` },
-                  { name: 'KAFKA_CFG_LISTENER_SECURITY_PROTOCOL_MAP', value: 'PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT' },
-                ],
-                readinessProbe: { tcpSocket: { port: 9092 }, periodSeconds: 2 },
-                volumeMounts: [{ name: 'data', mountPath: '/var/lib/kafka' }],
-              },
-            ],
-            volumes: [{ name: 'data', emptyDir: {} }],
-          },
-        },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'kafka', namespace: kafkaNs },
-      spec: { selector: { app: 'kafka' }, ports: [{ name: 'kafka', port: 9092, targetPort: 9092 }] },
-    },
-  ];
-}
-
-/** Whether something listens on a loopback port. */
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => resolve(socket.end() && true));
-    socket.once('error', () => resolve(false));
-  });
 
 /** The RBAC table of the chart's README: ServiceAccount → "resource verb" lines. */
 function documentedRbac(): Map<string, string[]> {
@@ -166,16 +116,9 @@ describe('charts/tickerflow on the kind cluster', () => {
 
   /** kubectl port-forward, kept for the test's life. */
   async function forward(target: string, namespace: string, remotePort: number, localPort?: number): Promise<number> {
-    const port = localPort ?? (await freePort());
-    const proc = startProcess({
-      name: `port-forward ${target}`,
-      command: binaries.kubectl,
-      args: ['--kubeconfig', kubeconfig(), 'port-forward', '-n', namespace, target, `${port}:${remotePort}`],
-      logFile: join(harnessDir(), `chart-forward-${target.replace(/\W/g, '-')}.log`),
-    });
-    forwards.push(proc);
-    await eventually(() => accepts(port), { timeoutMs: 60_000, what: `port-forward to ${target}`, untilExit: proc });
-    return port;
+    const f = await startPortForward({ kubeconfig: kubeconfig(), namespace, target, remotePort, localPort });
+    forwards.push(f.process);
+    return f.port;
   }
 
   /** The release's Pods, without those already terminating. */
@@ -222,7 +165,11 @@ describe('charts/tickerflow on the kind cluster', () => {
     await kubectl(['create', 'namespace', kafkaNs]);
     await kubectl(
       ['apply', '-f', '-'],
-      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kafkaObjects(requireEnv('TICKERFLOW_KAFKA_IMAGE'), externalPort) }),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: kafkaInCluster({ namespace: kafkaNs, image: requireEnv('TICKERFLOW_KAFKA_IMAGE'), externalPort }),
+      }),
     );
     await kubectl(['rollout', 'status', '-n', kafkaNs, 'deployment/kafka', '--timeout=300s']);
     await forward('deployment/kafka', kafkaNs, 9094, externalPort);
