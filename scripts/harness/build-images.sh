@@ -2,8 +2,9 @@
 # Builds every image the kind cluster needs, from the package registries only
 # (nothing is pulled): a Debian bookworm root filesystem by debootstrap, the
 # Node 24 and Java 17 runtimes, Kafka, the Kubernetes control-plane images,
-# etcd, CoreDNS, pause, the storage provisioner, and the kind node image with
-# all of them preloaded into its containerd. Images are tagged by version and
+# etcd, CoreDNS, pause, the storage provisioner, Cilium (the pod network and
+# NetworkPolicy enforcer), and the kind node image with all of them preloaded
+# into its containerd and Cilium as its default CNI. Images are tagged by version and
 # by a hash of their recipe, so a second run builds nothing.
 #   build-images.sh               build what is missing
 #   build-images.sh --print-tags  print the tags as JSON (nothing is built)
@@ -27,14 +28,16 @@ pause="$kube_repo/pause:${pause_version:-3.10.2}"
 etcd="$kube_repo/etcd:$ETCD_VERSION"
 coredns="$kube_repo/coredns:$COREDNS_VERSION"
 local_path="$repo/local-path-provisioner:$LOCAL_PATH_VERSION"
-# The node image also depends on how this script assembles it.
-kind_node="$repo/kind-node:$K8S_VERSION-$( (recipe_hash kind-node kube-proxy; sha256sum <"$here/build-images.sh") | sha256sum | cut -c1-10)"
+cilium="$repo/cilium:$CILIUM_VERSION-$(recipe_hash cilium)"
+cilium_values="$here/cilium/values.yaml"
+# The node image also depends on how this script assembles it and on Cilium's values.
+kind_node="$repo/kind-node:$K8S_VERSION-$( (recipe_hash kind-node kube-proxy cilium; cat "$here/build-images.sh" "$cilium_values" | sha256sum) | sha256sum | cut -c1-10)"
 
 if [ "${1:-}" = "--print-tags" ]; then
   cat <<JSON
 {"debian":"$debian","node":"$node","java":"$java","kafka":"$kafka","helper":"$helper","kindNode":"$kind_node",
  "kubeRepository":"$kube_repo","kubernetesVersion":"$K8S_VERSION","etcdTag":"$ETCD_VERSION","corednsTag":"$COREDNS_VERSION",
- "pause":"$pause","localPathProvisioner":"$local_path"}
+ "pause":"$pause","localPathProvisioner":"$local_path","cilium":"$cilium"}
 JSON
   exit 0
 fi
@@ -121,12 +124,23 @@ if ! have "$pause"; then
   import_static "$pause" '["/usr/local/bin/pause"]' "$staging/pause"
 fi
 
+# Cilium: the binaries and BPF sources install-cilium.sh staged, on the Debian image.
+if ! have "$cilium"; then
+  log "building image $cilium"
+  DOCKER_BUILDKIT=0 docker build -t "$cilium" --build-arg "DEBIAN_IMAGE=$debian" -f "$recipes/cilium/Dockerfile" \
+    "$TICKERFLOW_CACHE/cilium/$CILIUM_VERSION" >"$staging/build.log" 2>&1 || { tail -n 30 "$staging/build.log" >&2; exit 1; }
+fi
+
 # The kind node image: its base, then every image above preloaded into containerd.
 if ! have "$kind_node"; then
   base="$kind_node-base"
   ctx="$staging/kind-node"
   mkdir -p "$ctx/bin/cni"
   cp -r "$recipes/kind-node/." "$ctx/"
+  # kind applies /kind/manifests/default-cni.yaml at cluster creation: Cilium, rendered from its chart.
+  "$TICKERFLOW_CACHE/helm/$HELM_VERSION/bin/helm" template cilium "$TICKERFLOW_CACHE/cilium/$CILIUM_VERSION/chart" \
+    --namespace kube-system --kube-version "$K8S_VERSION" -f "$cilium_values" \
+    --set "image.override=$cilium" --set "operator.image.override=$cilium" >"$ctx/files/kind/manifests/default-cni.yaml"
   cp "$TICKERFLOW_CACHE/containerd/$CONTAINERD_VERSION/bin/"* "$TICKERFLOW_CACHE/runc/$RUNC_VERSION/bin/runc" \
     "$k8s/node/kubelet" "$k8s/node/kubeadm" "$k8s/bin/kubectl" "$ctx/bin/"
   cp "$TICKERFLOW_CACHE/cni-plugins/$CNI_PLUGINS_VERSION/bin/"* "$ctx/bin/cni/"
@@ -139,7 +153,7 @@ if ! have "$kind_node"; then
   docker exec "$cid" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
   for _ in $(seq 1 60); do docker exec "$cid" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
   for image in "$kube_repo"/kube-{apiserver,controller-manager,scheduler,proxy}:"$K8S_VERSION" \
-    "$etcd" "$coredns" "$pause" "$helper" "$local_path"; do
+    "$etcd" "$coredns" "$pause" "$helper" "$local_path" "$cilium"; do
     docker save "$image" | docker exec -i "$cid" ctr --namespace=k8s.io images import \
       --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
   done
@@ -154,7 +168,7 @@ if ! have "$kind_node"; then
 fi
 # Earlier recipes' images go, so the cache does not grow with every change.
 current=" $debian $helper $node $java $kafka $kind_node $kube_repo/kube-apiserver:$K8S_VERSION $kube_repo/kube-controller-manager:$K8S_VERSION"
-current+=" $kube_repo/kube-scheduler:$K8S_VERSION $kube_proxy $etcd $coredns $local_path $pause $repo/tickerflow:test "
+current+=" $kube_repo/kube-scheduler:$K8S_VERSION $kube_proxy $etcd $coredns $local_path $pause $cilium $repo/tickerflow:test "
 docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo/" | while read -r ref; do
   [[ "$current" == *" $ref "* ]] || docker rmi "$ref" >/dev/null 2>&1 || true
 done

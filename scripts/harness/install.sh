@@ -23,6 +23,7 @@ step kafka install-kafka.sh && step avro install-avro.sh && step registry instal
 step etcd install-etcd.sh
 step helm install-helm.sh
 step kubernetes install-k8s.sh
+step cilium install-cilium.sh
 wait $debian
 step kind install-kind.sh
 wait $kafka

@@ -7,7 +7,16 @@ import { repoRoot } from './paths.js';
  * A missing component is an error with a clear message, never a skipped test.
  */
 export function requireEnv(
-  name: 'KAFKA_BROKERS' | 'KUBECONFIG' | 'TICKERFLOW_HARNESS_DIR' | 'KIND_CLUSTER' | 'KIND_KUBECONFIG' | 'TICKERFLOW_IMAGE' | 'TICKERFLOW_KAFKA_IMAGE',
+  name:
+    | 'KAFKA_BROKERS'
+    | 'KUBECONFIG'
+    | 'TICKERFLOW_HARNESS_DIR'
+    | 'KIND_CLUSTER'
+    | 'KIND_KUBECONFIG'
+    | 'KIND_OFFLINE_NETWORK'
+    | 'KIND_OFFLINE_BRIDGE'
+    | 'TICKERFLOW_IMAGE'
+    | 'TICKERFLOW_KAFKA_IMAGE',
 ): string {
   const value = process.env[name];
   if (!value) {

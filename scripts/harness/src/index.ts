@@ -5,6 +5,7 @@ export * from './eventually.js';
 export * from './kafka.js';
 export * from './kind.js';
 export * from './kind-kafka.js';
+export * from './kind-probe.js';
 export * from './kube.js';
 export * from './kubectl.js';
 export * from './paths.js';

@@ -27,6 +27,8 @@ export interface KindCluster {
   readonly kafkaImage: string;
   /** How long `kind create cluster` took, in seconds. */
   readonly createSeconds: number;
+  /** With the local images: the Docker network the node runs on, whose bridge may only talk to itself and the host (no registry is reachable). */
+  readonly offlineNetwork?: { name: string; bridge: string };
   delete(): Promise<void>;
 }
 
@@ -79,9 +81,37 @@ kubeadmConfigPatches:
 }
 
 /**
+ * A Docker network for the kind node whose traffic can reach only its own
+ * bridge and the host: a firewall rule rejects everything it would forward
+ * elsewhere, so no registry can be reached by kind, kubeadm or containerd.
+ * The host still reaches the node (kubectl, port-forwards).
+ */
+async function createOfflineNetwork(env: NodeJS.ProcessEnv, id: string) {
+  const name = `tickerflow-${id}`;
+  const bridge = `tfkind${id}`.slice(0, 15);
+  const rule = ['DOCKER-USER', '-i', bridge, '!', '-o', bridge, '-j', 'REJECT'];
+  await run('docker', ['network', 'create', '--opt', `com.docker.network.bridge.name=${bridge}`, name], env, 'docker network create');
+  try {
+    await run('iptables', ['-I', ...rule], env, 'iptables (the rule that keeps the kind network offline)');
+  } catch (err) {
+    await run('docker', ['network', 'rm', name], env, 'docker network rm').catch(() => undefined);
+    throw err;
+  }
+  return {
+    name,
+    bridge,
+    async remove() {
+      await run('iptables', ['-D', ...rule], env, 'iptables -D').catch(() => undefined);
+      await run('docker', ['network', 'rm', name], env, 'docker network rm').catch(() => undefined);
+    },
+  };
+}
+
+/**
  * A single-node kind cluster from the node image the harness built (run
  * `scripts/harness/install.sh` first), with the product's image and the Kafka
- * image loaded. Docker is the machine's when it answers, otherwise the
+ * image loaded, on a Docker network with no way out (Cilium, preloaded, is its
+ * pod network and NetworkPolicy enforcer). Docker is the machine's when it answers, otherwise the
  * harness's own daemon, which `delete()` stops again.
  */
 export async function startKindCluster(workDir: string): Promise<KindCluster> {
@@ -93,10 +123,12 @@ export async function startKindCluster(workDir: string): Promise<KindCluster> {
   const productImage = 'tickerflow.local/tickerflow:test';
   const kafkaImage = images?.kafka ?? 'tickerflow.local/kafka:public';
   let created = false;
+  let network: Awaited<ReturnType<typeof createOfflineNetwork>> | undefined;
   const remove = async () => {
     // TICKERFLOW_KEEP_KIND=1 leaves the cluster (and Docker) running to look into a failure.
     if (process.env.TICKERFLOW_KEEP_KIND) return;
     if (created) await run(binaries.kind, ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfig], env, 'kind delete cluster').catch(() => undefined);
+    await network?.remove();
     if (dockerHost === ownDockerHost) await run('bash', [script('docker', 'daemon.sh'), 'down'], env, 'stopping Docker').catch(() => undefined);
   };
   try {
@@ -104,14 +136,17 @@ export async function startKindCluster(workDir: string): Promise<KindCluster> {
     const configFile = join(workDir, 'kind.yaml');
     writeFileSync(configFile, images ? kindConfig(images) : 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n');
     const nodeImage = images ? ['--image', images.kindNode] : [];
+    // The local images need nothing from outside, so the node gets no way out; the public ones are pulled.
+    network = images ? await createOfflineNetwork(env, String(process.pid)) : undefined;
+    const kindEnv = network ? { ...env, KIND_EXPERIMENTAL_DOCKER_NETWORK: network.name } : env;
     const started = Date.now();
     let createSeconds = 0;
     created = true;
     const [cluster, build, kafka] = await Promise.allSettled([
       run(
         binaries.kind,
-        ['create', 'cluster', '--name', name, ...nodeImage, '--config', configFile, '--kubeconfig', kubeconfig, '--wait', '180s'],
-        env,
+        ['create', 'cluster', '--name', name, ...nodeImage, '--config', configFile, '--kubeconfig', kubeconfig, '--wait', '300s'],
+        kindEnv,
         'kind create cluster',
       ).then(() => (createSeconds = (Date.now() - started) / 1000)),
       run(
@@ -126,7 +161,8 @@ export async function startKindCluster(workDir: string): Promise<KindCluster> {
     if (build.status === 'rejected') throw build.reason;
     if (kafka.status === 'rejected') throw kafka.reason;
     await run(binaries.kind, ['load', 'docker-image', '--name', name, productImage, kafkaImage], env, 'kind load docker-image');
-    return { name, kubeconfig, dockerHost, productImage, kafkaImage, createSeconds, delete: remove };
+    const offlineNetwork = network && { name: network.name, bridge: network.bridge };
+    return { name, kubeconfig, dockerHost, productImage, kafkaImage, createSeconds, offlineNetwork, delete: remove };
   } catch (err) {
     await remove();
     throw err;

@@ -10,25 +10,19 @@ import { eventually } from '../src/eventually.js';
 import { readTopic } from '../src/kafka-read.js';
 import { kubectlOk } from '../src/kubectl.js';
 import { kafkaInCluster, startPortForward } from '../src/kind-kafka.js';
+import { blocked, httpGetFrom, probePod, restrictedSecurityContext } from '../src/kind-probe.js';
 import { freePort, type ManagedProcess } from '../src/processes.js';
 
 const execFileAsync = promisify(execFile);
 const ns = 'smoke';
 const symbols = ['AAPL', 'MSFT', 'BINANCE:BTCUSDT'];
 const kubeconfig = () => requireEnv('KIND_KUBECONFIG');
+/** scripts/kind-e2e.sh: kind's public node image, which pulls. */
+const publicImages = process.env.TICKERFLOW_KIND_IMAGES === 'public' ? 'public images are pulled' : false;
 
 const kubectl = (args: string[], stdin?: string) => kubectlOk(args, stdin, kubeconfig());
 const apply = (objects: object[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
 const jsonpath = (args: string[], path: string) => kubectl([...args, '-o', `jsonpath=${path}`]);
-
-/** The restricted Pod Security Standard, as the chart will set it. */
-const restricted = {
-  runAsNonRoot: true,
-  readOnlyRootFilesystem: true,
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
 
 function deployment(name: string, container: object, extra: object = {}) {
   return {
@@ -55,7 +49,8 @@ function service(name: string, port: number) {
  * node is Ready, CoreDNS resolves Services, the product's image runs
  * tickerflow-producer against finnhub-sim and a Kafka Pod with the restricted
  * security context and a readiness probe, trades reach Kafka, RBAC refuses a
- * ServiceAccount what it was not granted, and no image was ever pulled.
+ * ServiceAccount what it was not granted, NetworkPolicy is enforced, and no
+ * image was ever pulled.
  */
 describe('kind cluster (node image and every image built locally)', () => {
   const image = requireEnv('TICKERFLOW_IMAGE');
@@ -73,7 +68,7 @@ describe('kind cluster (node image and every image built locally)', () => {
         image,
         command: ['finnhub-sim', '--host', '0.0.0.0', '--port', '8080', '--rate', '200'],
         env: [{ name: 'FINNHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'finnhub', key: 'token' } } }],
-        securityContext: restricted,
+        securityContext: restrictedSecurityContext,
       }),
       service('finnhub-sim', 8080),
       deployment('producer', {
@@ -89,7 +84,7 @@ describe('kind cluster (node image and every image built locally)', () => {
         ports: [{ name: 'http', containerPort: 8080 }],
         readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 },
         livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
-        securityContext: restricted,
+        securityContext: restrictedSecurityContext,
       }),
     ]);
   });
@@ -185,7 +180,7 @@ describe('kind cluster (node image and every image built locally)', () => {
                   imagePullPolicy: 'Never',
                   command: ['node', '-e', script],
                   env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' }],
-                  securityContext: restricted,
+                  securityContext: restrictedSecurityContext,
                 },
               ],
             },
@@ -198,6 +193,54 @@ describe('kind cluster (node image and every image built locally)', () => {
     assert.equal(statuses, '200 403', 'configmaps granted (200), secrets refused (403)');
   });
 
+  it('enforces NetworkPolicy: denying ingress blocks a request that succeeds without it; an allow rule lets only its peer in', async () => {
+    const netns = 'netpol';
+    const policy = (name: string, spec: object) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: netns }, spec });
+    await kubectl(['create', 'namespace', netns]);
+    await apply([
+      probePod({
+        name: 'server',
+        namespace: netns,
+        image,
+        command: ['node', '-e', "require('node:http').createServer((q, s) => s.end('hello')).listen(8080)"],
+      }),
+      { ...service('server', 8080), metadata: { name: 'server', namespace: netns } },
+      probePod({ name: 'client', namespace: netns, image }),
+      probePod({ name: 'other', namespace: netns, image }),
+    ]);
+    await kubectl(['wait', '-n', netns, '--for=condition=Ready', 'pod/server', 'pod/client', 'pod/other', '--timeout=180s']);
+    const podIp = await jsonpath(['get', 'pod', '-n', netns, 'server'], '{.status.podIP}');
+    const reach = (pod: string) =>
+      Promise.all(
+        [`http://${podIp}:8080/`, `http://server.${netns}.svc:8080/`].map((url) => httpGetFrom({ kubeconfig: kubeconfig(), namespace: netns, pod, url })),
+      );
+    const answered = ['200 hello', '200 hello'];
+
+    assert.deepEqual(await reach('client'), answered, 'without a policy the server answers on its Pod IP and its Service');
+    await apply([policy('deny-ingress', { podSelector: {}, policyTypes: ['Ingress'] })]);
+    let denied: string[] = [];
+    await eventually(async () => (denied = await reach('client')).every((r) => r === blocked), {
+      timeoutMs: 120_000,
+      intervalMs: 2_000,
+      what: 'the deny-ingress policy enforced',
+    });
+    assert.deepEqual(denied, [blocked, blocked]);
+
+    await apply([
+      policy('allow-client', {
+        podSelector: { matchLabels: { app: 'server' } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ port: 8080, protocol: 'TCP' }] }],
+      }),
+    ]);
+    await eventually(async () => JSON.stringify(await reach('client')) === JSON.stringify(answered), {
+      timeoutMs: 120_000,
+      intervalMs: 2_000,
+      what: 'the allow-client policy enforced',
+    });
+    assert.deepEqual(await reach('other'), [blocked, blocked], 'a Pod the rule does not name stays blocked');
+  });
+
   it('pulled no image: every image the cluster runs was preloaded in the node or loaded by kind', async () => {
     const node = `${requireEnv('KIND_CLUSTER')}-control-plane`;
     const { stdout } = await execFileAsync('docker', ['exec', node, 'ctr', '--namespace=k8s.io', 'images', 'list', '--quiet']);
@@ -207,5 +250,17 @@ describe('kind cluster (node image and every image built locally)', () => {
     assert.ok(running.has(image) && running.has(kafkaImage));
     const pulling = await jsonpath(['get', 'events', '-A', '--field-selector', 'reason=Pulling'], '{.items[*].message}');
     assert.equal(pulling, '', 'the kubelet never pulled an image');
+  });
+
+  it("was created with every registry unreachable: the node's only network forwards nothing beyond its own bridge", { skip: publicImages }, async () => {
+    const node = `${requireEnv('KIND_CLUSTER')}-control-plane`;
+    const bridge = requireEnv('KIND_OFFLINE_BRIDGE');
+    const { stdout } = await execFileAsync('docker', ['inspect', node, '--format', '{{json .NetworkSettings.Networks}}']);
+    assert.deepEqual(Object.keys(JSON.parse(stdout) as object), [requireEnv('KIND_OFFLINE_NETWORK')], 'the node is on the offline network only');
+    // Exits non-zero when the rule is missing.
+    await execFileAsync('iptables', ['-C', 'DOCKER-USER', '-i', bridge, '!', '-o', bridge, '-j', 'REJECT']);
+    const { stdout: rules } = await execFileAsync('iptables', ['-S', 'DOCKER-USER']);
+    const ours = rules.split('\n').findIndex((r) => r.includes(`-i ${bridge} `));
+    assert.ok(ours >= 0 && ours < rules.split('\n').findIndex((r) => r.endsWith('-j RETURN')), 'the rule comes before DOCKER-USER returns');
   });
 });

@@ -16,13 +16,16 @@ import {
 } from '@tickerflow/common';
 import {
   artifactsDir,
+  blocked,
   createTopic,
   eventually,
   freePort,
+  httpGetFrom,
   kafkaInCluster,
   kubectl as kubectlAny,
   kubectlOk,
   launchChromium,
+  probePod,
   readTopic,
   repoRoot,
   requireEnv,
@@ -217,6 +220,35 @@ describe('charts/tickerflow on the kind cluster', () => {
       assert.equal(await jsonpath(['get', 'deployment', '-n', ns, `${fullname}-${component}`], '{.spec.template.spec.automountServiceAccountToken}'), 'false');
   });
 
+  it("NetworkPolicy: a Pod outside the allowed set cannot reach the controller's, producer's or consumer's port; a Pod in the monitoring namespace can", async () => {
+    await kubectl(['create', 'namespace', 'monitoring']);
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [probePod({ name: 'outsider', namespace: ns, image }), probePod({ name: 'scraper', namespace: 'monitoring', image })],
+      }),
+    );
+    await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/outsider', '--timeout=180s']);
+    await kubectl(['wait', '-n', 'monitoring', '--for=condition=Ready', 'pod/scraper', '--timeout=180s']);
+    const metricsUrls = ['controller', 'producer', 'consumer'].map((c) => `http://${fullname}-${c}.${ns}.svc:8080/metrics`);
+    const getAll = (namespace: string, pod: string) => Promise.all(metricsUrls.map((url) => httpGetFrom({ kubeconfig: kubeconfig(), namespace, pod, url })));
+
+    let scraped: string[] = [];
+    await eventually(async () => (scraped = await getAll('monitoring', 'scraper')).every((r) => r.startsWith('200 ')), {
+      timeoutMs: 120_000,
+      intervalMs: 2_000,
+      what: 'the monitoring namespace scrapes every /metrics',
+    });
+    for (const r of scraped) assert.match(r, /^200 # HELP /, 'Prometheus text from /metrics');
+    assert.deepEqual(await getAll(ns, 'outsider'), [blocked, blocked, blocked], 'a Pod of the same namespace outside the allowed set is dropped');
+    // dashboardFrom is empty by default: the page is open to any Pod.
+    const page = await httpGetFrom({ kubeconfig: kubeconfig(), namespace: ns, pod: 'outsider', url: `http://${fullname}-dashboard.${ns}.svc/healthz` });
+    assert.match(page, /^200 /, 'the dashboard answers anyone');
+    await kubectl(['delete', 'pod', '-n', ns, 'outsider', '--wait=false']);
+  });
+
   it('a TickerSubscription → trades in Kafka → final candles, and kubectl get tsub shows the symbols streaming', async () => {
     await kubectl(['apply', '-n', ns, '-f', exampleSubscription]);
     const symbols = ['AAPL', 'MSFT', 'AMZN', 'BINANCE:BTCUSDT'];
@@ -259,15 +291,17 @@ describe('charts/tickerflow on the kind cluster', () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       await page.goto(`http://127.0.0.1:${port}/?symbol=AAPL&interval=1m`);
       const chart = page.locator('#chart');
-      // At least one final candle before the forming one, drawn on canvases.
+      // At least one final candle before the forming one, drawn on canvases. The history comes
+      // over HTTP, the Kafka state over the event stream: either may come first.
       await eventually(
         async () =>
           (await chart.getAttribute('data-symbol')) === 'AAPL' &&
           Number(await chart.getAttribute('data-bars')) >= 2 &&
-          (await page.locator('#chart canvas').count()) > 0,
-        { timeoutMs: 120_000, what: 'AAPL 1m candles drawn' },
+          (await page.locator('#chart canvas').count()) > 0 &&
+          (await page.locator('#kafka').textContent()) === 'connected' &&
+          (await page.locator('#stream').textContent()) === 'connected',
+        { timeoutMs: 120_000, what: 'AAPL 1m candles drawn, Kafka and the event stream connected' },
       );
-      assert.equal(await page.locator('#kafka').textContent(), 'connected');
       await page.screenshot({ path: join(artifactsDir('chart'), 'dashboard-on-kind.png') });
     } finally {
       await browser?.close();
