@@ -75,7 +75,7 @@ function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
 /** Every compiled `*.test.js` under a workspace's dist folder. */
 function findTestFiles(): string[] {
-  const roots = ['services', 'scripts', 'test'].map((d) => join(repoRoot, d));
+  const roots = ['services', 'scripts', 'ops', 'test'].map((d) => join(repoRoot, d));
   const found: string[] = [];
   const walk = (dir: string, inDist: boolean) => {
     for (const name of readdirSync(dir)) {
