@@ -21,6 +21,19 @@ export type TradesTopicRecord = { kind: 'trade'; trade: TradeValue } | { kind: '
 export type InvalidReason =
   AvroDecodeError['reason'] | 'empty-value' | 'invalid-trade' | 'key-mismatch' | 'bad-watermark' | 'future-timestamp' | 'invalid-candle';
 
+/** Why a trades-topic record cannot be used: every value, so metrics can start each at 0. */
+export const invalidTradesRecordReasons = [
+  'bad-magic',
+  'unknown-fingerprint',
+  'unknown-schema-id',
+  'bad-body',
+  'empty-value',
+  'invalid-trade',
+  'key-mismatch',
+  'bad-watermark',
+  'future-timestamp',
+] as const satisfies readonly InvalidReason[];
+
 /**
  * How far an event time may be ahead of its record's Kafka timestamp. One
  * record far in the future (say a timestamp in microseconds) would otherwise

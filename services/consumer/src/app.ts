@@ -47,7 +47,10 @@ export function createConsumerApp(config: ConsumerConfig, deps: { registry: Regi
       kafka: createKafkajsClient(kafkaConnection(config), 'tickerflow-consumer', deps.logger),
       tradeCodec: deps.codecs.trade,
       candleCodec: deps.codecs.candle,
-      metrics: createConsumerMetrics(deps.registry),
+      metrics: createConsumerMetrics(
+        deps.registry,
+        config.CANDLE_INTERVALS.map((i) => i.name),
+      ),
       logger: deps.logger,
     },
   );

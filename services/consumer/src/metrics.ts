@@ -1,9 +1,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { invalidTradesRecordReasons } from '@tickerflow/common';
 
 const secondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
-/** The candle consumer's metrics (prefix tickerflow_consumer_). */
-export function createConsumerMetrics(registry: Registry) {
+/**
+ * The candle consumer's metrics (prefix tickerflow_consumer_). Counters with
+ * known label values start at 0, so dashboards and alerts see a series before
+ * the first event.
+ */
+export function createConsumerMetrics(registry: Registry, intervals: readonly string[] = []) {
   const registers = [registry];
   const recordsConsumed = new Counter({
     name: 'tickerflow_consumer_records_consumed_total',
@@ -18,6 +23,7 @@ export function createConsumerMetrics(registry: Registry) {
     labelNames: ['reason'],
     registers,
   });
+  for (const reason of invalidTradesRecordReasons) deadLetters.inc({ reason }, 0);
   const transactions = new Counter({
     name: 'tickerflow_consumer_transactions_total',
     help: 'Kafka transactions (candles, dead letters and input offsets), by result (committed, aborted).',
@@ -25,6 +31,22 @@ export function createConsumerMetrics(registry: Registry) {
     registers,
   });
   for (const result of ['committed', 'aborted']) transactions.inc({ result }, 0);
+  const candlesEmitted = new Counter({
+    name: 'tickerflow_consumer_candles_emitted_total',
+    help: 'Final candles committed to the candles topic, by interval.',
+    labelNames: ['interval'],
+    registers,
+  });
+  const lateTrades = new Counter({
+    name: 'tickerflow_consumer_late_trades_total',
+    help: 'Trades that arrived after their window closed (not in the candle), by symbol (at most CONSUMER_SYMBOL_LABELS_MAX, then _other) and interval.',
+    labelNames: ['symbol', 'interval'],
+    registers,
+  });
+  for (const interval of intervals) {
+    candlesEmitted.inc({ interval }, 0);
+    lateTrades.inc({ symbol: '_other', interval }, 0);
+  }
   return {
     recordsConsumed,
     recordsReplayed: new Counter({
@@ -33,18 +55,8 @@ export function createConsumerMetrics(registry: Registry) {
       registers,
     }),
     rebuilds: new Counter({ name: 'tickerflow_consumer_rebuilds_total', help: 'Partitions whose open windows were rebuilt from the input.', registers }),
-    candlesEmitted: new Counter({
-      name: 'tickerflow_consumer_candles_emitted_total',
-      help: 'Final candles committed to the candles topic, by interval.',
-      labelNames: ['interval'],
-      registers,
-    }),
-    lateTrades: new Counter({
-      name: 'tickerflow_consumer_late_trades_total',
-      help: 'Trades that arrived after their window closed (not in the candle), by symbol (at most CONSUMER_SYMBOL_LABELS_MAX, then _other) and interval.',
-      labelNames: ['symbol', 'interval'],
-      registers,
-    }),
+    candlesEmitted,
+    lateTrades,
     deadLetters,
     transactions,
     batchDuration: new Histogram({
