@@ -13,6 +13,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY services services
 COPY scripts scripts
 COPY test test
+COPY ops ops
 COPY schemas schemas
 ENV npm_config_update_notifier=false
 RUN npm ci --ignore-scripts --no-audit --no-fund
