@@ -35,11 +35,11 @@ function deployment(name: string, container: object, extra: object = {}) {
     },
   };
 }
-function service(name: string, port: number) {
+function service(name: string, port: number, namespace = ns) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace },
     spec: { selector: { app: name }, ports: [{ name: 'main', port, targetPort: port }] },
   };
 }
@@ -204,7 +204,7 @@ describe('kind cluster (node image and every image built locally)', () => {
         image,
         command: ['node', '-e', "require('node:http').createServer((q, s) => s.end('hello')).listen(8080)"],
       }),
-      { ...service('server', 8080), metadata: { name: 'server', namespace: netns } },
+      service('server', 8080, netns),
       probePod({ name: 'client', namespace: netns, image }),
       probePod({ name: 'other', namespace: netns, image }),
     ]);

@@ -18,10 +18,11 @@ export interface TradeValue extends Trade {
 
 export type TradesTopicRecord = { kind: 'trade'; trade: TradeValue } | { kind: 'watermark'; time: number };
 
-export type InvalidReason =
-  AvroDecodeError['reason'] | 'empty-value' | 'invalid-trade' | 'key-mismatch' | 'bad-watermark' | 'future-timestamp' | 'invalid-candle';
-
-/** Why a trades-topic record cannot be used: every value, so metrics can start each at 0. */
+/**
+ * Why a trades-topic record cannot be used (the consumer's dead-letter
+ * reasons), every value, so metrics can start each at 0. Avro decode reasons
+ * are among them: the compiler checks it where they are rethrown below.
+ */
 export const invalidTradesRecordReasons = [
   'bad-magic',
   'unknown-fingerprint',
@@ -32,7 +33,9 @@ export const invalidTradesRecordReasons = [
   'key-mismatch',
   'bad-watermark',
   'future-timestamp',
-] as const satisfies readonly InvalidReason[];
+] as const;
+
+export type InvalidReason = (typeof invalidTradesRecordReasons)[number] | 'invalid-candle';
 
 /**
  * How far an event time may be ahead of its record's Kafka timestamp. One

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { dashboardFile, panelQueries, tickerflowDashboard } from '@tickerflow/grafana-dashboard';
-import { binaries, repoRoot } from '@tickerflow/harness';
+import { binaries, harnessDir, repoRoot } from '@tickerflow/harness';
 import { chartDir, helm, helmOk } from '../src/chart.js';
 
 const run = promisify(execFile);
@@ -36,7 +35,7 @@ const rulesOf = (manifests: Manifest[]) => manifests.find((m) => m.kind === 'Pro
 
 /** Writes the rules file promtool reads (a rule group file), beside a copy of the unit tests. */
 function ruleDir(spec: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tickerflow-alerts-'));
+  const dir = mkdtempSync(join(harnessDir(), 'alerts-'));
   writeFileSync(join(dir, 'rules.yaml'), stringify(spec));
   copyFileSync(alertTests, join(dir, 'tickerflow.test.yaml'));
   return dir;
