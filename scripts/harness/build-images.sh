@@ -3,8 +3,9 @@
 # (nothing is pulled): a Debian bookworm root filesystem by debootstrap, the
 # Node 24 and Java 17 runtimes, Kafka, the Kubernetes control-plane images,
 # etcd, CoreDNS, pause, the storage provisioner, Cilium (the pod network and
-# NetworkPolicy enforcer), and the kind node image with all of them preloaded
-# into its containerd and Cilium as its default CNI. Images are tagged by version and
+# NetworkPolicy enforcer), Prometheus Operator, Prometheus and KEDA (what
+# users run next to the chart), and the kind node image with all of them
+# preloaded into its containerd and Cilium as its default CNI. Images are tagged by version and
 # by a hash of their recipe, so a second run builds nothing.
 #   build-images.sh               build what is missing
 #   build-images.sh --print-tags  print the tags as JSON (nothing is built)
@@ -30,6 +31,12 @@ coredns="$kube_repo/coredns:$COREDNS_VERSION"
 local_path="$repo/local-path-provisioner:$LOCAL_PATH_VERSION"
 cilium="$repo/cilium:$CILIUM_VERSION-$(recipe_hash cilium)"
 cilium_values="$here/cilium/values.yaml"
+# Monitoring and autoscaling: static Go builds, tagged as monitoring/*/kustomization.yaml names them.
+prometheus_operator="$repo/prometheus-operator:$PROMETHEUS_OPERATOR_VERSION"
+prometheus="$repo/prometheus:$PROMETHEUS_VERSION"
+keda="$repo/keda:$KEDA_VERSION"
+keda_adapter="$repo/keda-metrics-apiserver:$KEDA_VERSION"
+monitoring_images=("$prometheus_operator" "$prometheus" "$keda" "$keda_adapter")
 # The node image also depends on how this script assembles it and on Cilium's values.
 kind_node="$repo/kind-node:$K8S_VERSION-$( (recipe_hash kind-node kube-proxy cilium; cat "$here/build-images.sh" "$cilium_values" | sha256sum) | sha256sum | cut -c1-10)"
 
@@ -37,7 +44,9 @@ if [ "${1:-}" = "--print-tags" ]; then
   cat <<JSON
 {"debian":"$debian","node":"$node","java":"$java","kafka":"$kafka","helper":"$helper","kindNode":"$kind_node",
  "kubeRepository":"$kube_repo","kubernetesVersion":"$K8S_VERSION","etcdTag":"$ETCD_VERSION","corednsTag":"$COREDNS_VERSION",
- "pause":"$pause","localPathProvisioner":"$local_path","cilium":"$cilium"}
+ "pause":"$pause","localPathProvisioner":"$local_path","cilium":"$cilium",
+ "prometheusOperator":"$prometheus_operator","prometheus":"$prometheus",
+ "keda":"$keda","kedaMetricsApiserver":"$keda_adapter"}
 JSON
   exit 0
 fi
@@ -73,6 +82,16 @@ import_static() {
   mkdir -p "$dir/usr/local/bin" "$dir/tmp" && chmod 1777 "$dir/tmp"
   cp "$@" "$dir/usr/local/bin/"
   tar -C "$dir" -c . | docker import --change "ENTRYPOINT $entrypoint" --change 'ENV PATH=/usr/local/bin' - "$tag" >/dev/null
+  rm -rf "$dir"
+}
+# import_rootfs TAG ENTRYPOINT USER ROOTFS: a staged root filesystem (static binaries) as an image, with a /tmp.
+import_rootfs() {
+  local tag=$1 entrypoint=$2 user=$3 rootfs=$4
+  have "$tag" && return 0
+  log "building image $tag"
+  local dir; dir=$(mktemp -d)
+  cp -a "$rootfs/." "$dir/" && mkdir -p "$dir/tmp" && chmod 1777 "$dir/tmp"
+  tar -C "$dir" -c . | docker import --change "ENTRYPOINT $entrypoint" --change "USER $user" - "$tag" >/dev/null
   rm -rf "$dir"
 }
 
@@ -131,6 +150,13 @@ if ! have "$cilium"; then
     "$TICKERFLOW_CACHE/cilium/$CILIUM_VERSION" >"$staging/build.log" 2>&1 || { tail -n 30 "$staging/build.log" >&2; exit 1; }
 fi
 
+# Monitoring and autoscaling, from what install-monitoring.sh built; non-root like upstream's images.
+# The operator's image holds the config reloader too, at the /bin path the operator runs it from.
+import_rootfs "$prometheus_operator" '["/bin/operator"]' 65534:65534 "$TICKERFLOW_CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION/rootfs"
+import_rootfs "$prometheus" '["/bin/prometheus"]' 65534:65534 "$TICKERFLOW_CACHE/prometheus/$PROMETHEUS_VERSION/rootfs"
+import_rootfs "$keda" '["/keda"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs"
+import_rootfs "$keda_adapter" '["/keda-adapter"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs"
+
 # The kind node image: its base, then every image above preloaded into containerd.
 if ! have "$kind_node"; then
   base="$kind_node-base"
@@ -153,7 +179,7 @@ if ! have "$kind_node"; then
   docker exec "$cid" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
   for _ in $(seq 1 60); do docker exec "$cid" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
   for image in "$kube_repo"/kube-{apiserver,controller-manager,scheduler,proxy}:"$K8S_VERSION" \
-    "$etcd" "$coredns" "$pause" "$helper" "$local_path" "$cilium"; do
+    "$etcd" "$coredns" "$pause" "$helper" "$local_path" "$cilium" "${monitoring_images[@]}"; do
     docker save "$image" | docker exec -i "$cid" ctr --namespace=k8s.io images import \
       --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
   done
@@ -168,7 +194,7 @@ if ! have "$kind_node"; then
 fi
 # Earlier recipes' images go, so the cache does not grow with every change.
 current=" $debian $helper $node $java $kafka $kind_node $kube_repo/kube-apiserver:$K8S_VERSION $kube_repo/kube-controller-manager:$K8S_VERSION"
-current+=" $kube_repo/kube-scheduler:$K8S_VERSION $kube_proxy $etcd $coredns $local_path $pause $cilium $repo/tickerflow:test "
+current+=" $kube_repo/kube-scheduler:$K8S_VERSION $kube_proxy $etcd $coredns $local_path $pause $cilium ${monitoring_images[*]} $repo/tickerflow:test "
 docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo/" | while read -r ref; do
   [[ "$current" == *" $ref "* ]] || docker rmi "$ref" >/dev/null 2>&1 || true
 done

@@ -24,6 +24,7 @@ step etcd install-etcd.sh
 step helm install-helm.sh
 step kubernetes install-k8s.sh
 step cilium install-cilium.sh
+step monitoring install-monitoring.sh
 wait $debian
 step kind install-kind.sh
 wait $kafka

@@ -29,6 +29,10 @@ CNI_PLUGINS_VERSION="${CNI_PLUGINS_VERSION:-v1.9.1}"
 COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"
 LOCAL_PATH_VERSION="${LOCAL_PATH_VERSION:-v0.0.30}"
 CILIUM_VERSION="${CILIUM_VERSION:-v1.20.2}" # as in cilium/go.mod
+# Monitoring and autoscaling on the kind cluster; each as in monitoring/<name>/go.mod.
+PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.93.0}"
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v3.13.1}" # Go module v0.313.1
+KEDA_VERSION="${KEDA_VERSION:-v2.20.2}"
 
 log() { printf '[harness] %s\n' "$*" >&2; }
 

@@ -1,5 +1,6 @@
 export * from './avro-java.js';
 export * from './browser.js';
+export * from './candles-check.js';
 export * from './env.js';
 export * from './eventually.js';
 export * from './kafka.js';
@@ -13,5 +14,7 @@ export * from './processes.js';
 export * from './kafka-read.js';
 export * from './service.js';
 export * from './prometheus.js';
+export * from './prometheus-api.js';
+export * from './kind-monitoring.js';
 export * from './prom-text.js';
 export * from './registry.js';

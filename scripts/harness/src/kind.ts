@@ -15,6 +15,11 @@ export interface LocalImages {
   kubeRepository: string;
   etcdTag: string;
   corednsTag: string;
+  /** Prometheus Operator (and its config reloader), Prometheus, and KEDA's operator and metrics API server. */
+  prometheusOperator: string;
+  prometheus: string;
+  keda: string;
+  kedaMetricsApiserver: string;
 }
 
 export interface KindCluster {

@@ -15,6 +15,9 @@ export const versions = {
   apicurio: process.env.APICURIO_VERSION ?? '3.3.3',
   legacyNode: process.env.LEGACY_NODE_VERSION ?? '20.20.2',
   kind: process.env.KIND_VERSION ?? 'v0.32.0',
+  prometheusOperator: process.env.PROMETHEUS_OPERATOR_VERSION ?? 'v0.93.0',
+  prometheus: process.env.PROMETHEUS_VERSION ?? 'v3.13.1',
+  keda: process.env.KEDA_VERSION ?? 'v2.20.2',
 } as const;
 
 export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache', 'tickerflow');

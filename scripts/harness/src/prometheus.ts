@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { binaries } from './paths.js';
 import { eventually } from './eventually.js';
 import { freePort, startProcess, type ManagedProcess } from './processes.js';
+import { prometheusApi, type PromSample } from './prometheus-api.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -14,11 +15,6 @@ export interface PrometheusServer {
   /** Instant PromQL query over the HTTP API. */
   query(promql: string): Promise<PromSample[]>;
   stop(): Promise<void>;
-}
-
-export interface PromSample {
-  metric: Record<string, string>;
-  value: [number, string];
 }
 
 export interface ScrapeTarget {
@@ -55,12 +51,7 @@ export async function startPrometheus(workDir: string, scrape: ScrapeTarget[], r
   return {
     url,
     process: proc,
-    async query(promql) {
-      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await res.json()) as { status: string; error?: string; data?: { result: PromSample[] } };
-      if (body.status !== 'success') throw new Error(`PromQL ${promql}: ${body.error ?? res.status}`);
-      return body.data?.result ?? [];
-    },
+    query: (promql) => prometheusApi(url).query(promql),
     stop: () => proc.stop(),
   };
 }

@@ -14,47 +14,21 @@ import {
   type TradeValue,
   type WireTrade,
 } from '@tickerflow/common';
-import {
-  artifactsDir,
-  blocked,
-  createTopic,
-  eventually,
-  freePort,
-  httpGetFrom,
-  kafkaInCluster,
-  kubectl as kubectlAny,
-  kubectlOk,
-  launchChromium,
-  probePod,
-  readTopic,
-  repoRoot,
-  requireEnv,
-  startPortForward,
-  type ManagedProcess,
-} from '@tickerflow/harness';
+import { artifactsDir, blocked, eventually, httpGetFrom, launchChromium, probePod, readTopic, repoRoot, requireEnv } from '@tickerflow/harness';
 import { chartDir, helm, helmOk } from '../src/chart.js';
+import { componentOf, imageValues, isReady, kindSession, type Pod } from '../src/kind.js';
 
 const ns = 'tickerflow';
 const kafkaNs = 'kafka';
 const release = 'tf';
 const fullname = `${release}-tickerflow`;
-const kubeconfig = () => requireEnv('KIND_KUBECONFIG');
-const kubectl = (args: string[], stdin?: string) => kubectlOk(args, stdin, kubeconfig());
-const kubectlResult = (args: string[], stdin?: string) => kubectlAny(args, stdin, kubeconfig());
-const jsonpath = (args: string[], path: string) => kubectl([...args, '-o', `jsonpath=${path}`]);
-const getJson = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+const kind = kindSession();
+const { kubectl, kubectlResult, jsonpath, getJson, forward } = kind;
 /** The example a user applies. */
 const exampleSubscription = join(repoRoot, 'k8s', 'examples', 'tickersubscription.yaml');
 const tradeCodec = singleObjectCodec<TradeValue>(loadSchema('trade'));
 const candleCodec = singleObjectCodec<Candle>(loadSchema('candle'));
 const tradeKey = (t: Trade) => JSON.stringify([t.symbol, t.price, t.volume, t.timestamp, t.conditions]);
-
-interface Pod {
-  metadata: { name: string; uid: string; labels: Record<string, string>; deletionTimestamp?: string };
-  status: { phase: string; conditions?: { type: string; status: string }[] };
-}
-const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-const componentOf = (p: Pod) => p.metadata.labels['app.kubernetes.io/component'];
 
 /** The RBAC table of the chart's README: ServiceAccount → "resource verb" lines. */
 function documentedRbac(): Map<string, string[]> {
@@ -100,29 +74,20 @@ async function grantedRbac(serviceAccount: string): Promise<string[]> {
  */
 describe('charts/tickerflow on the kind cluster', () => {
   const image = requireEnv('TICKERFLOW_IMAGE');
-  const [imageRepository, imageTag] = [image.slice(0, image.lastIndexOf(':')), image.slice(image.lastIndexOf(':') + 1)];
-  const forwards: ManagedProcess[] = [];
   let kafkaBrokers: string[];
   let simBase: string;
   const helmArgs = [
     '--kubeconfig',
-    '',
+    kind.kubeconfig,
     '-n',
     ns,
     '-f',
     join(chartDir, 'ci', 'simulator-values.yaml'),
     '--set',
-    `image.repository=${imageRepository},image.tag=${imageTag},image.pullPolicy=Never`,
+    imageValues(image),
     '--set',
     'simulator.rate=50,simulator.extraArgs={--record}',
   ];
-
-  /** kubectl port-forward, kept for the test's life. */
-  async function forward(target: string, namespace: string, remotePort: number, localPort?: number): Promise<number> {
-    const f = await startPortForward({ kubeconfig: kubeconfig(), namespace, target, remotePort, localPort });
-    forwards.push(f.process);
-    return f.port;
-  }
 
   /** The release's Pods, without those already terminating. */
   const pods = async () =>
@@ -163,26 +128,8 @@ describe('charts/tickerflow on the kind cluster', () => {
   }
 
   before(async () => {
-    helmArgs[1] = kubeconfig();
-    const externalPort = await freePort();
-    await kubectl(['create', 'namespace', kafkaNs]);
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'List',
-        items: kafkaInCluster({ namespace: kafkaNs, image: requireEnv('TICKERFLOW_KAFKA_IMAGE'), externalPort }),
-      }),
-    );
-    await kubectl(['rollout', 'status', '-n', kafkaNs, 'deployment/kafka', '--timeout=300s']);
-    await forward('deployment/kafka', kafkaNs, 9094, externalPort);
-    kafkaBrokers = [`127.0.0.1:${externalPort}`];
-    // External mode: the topics exist before the install (the chart documents it).
-    await createTopic(kafkaBrokers, 'finnhub.trades', 3);
-    await createTopic(kafkaBrokers, 'finnhub.candles', 3);
-    await createTopic(kafkaBrokers, 'finnhub.trades.dlq', 1);
-    await kubectl(['create', 'namespace', ns]);
-    await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
+    kafkaBrokers = await kind.kafka(kafkaNs, { 'finnhub.trades': 3, 'finnhub.candles': 3, 'finnhub.trades.dlq': 1 });
+    await kind.restrictedNamespace(ns);
   });
 
   after(async () => {
@@ -195,7 +142,9 @@ describe('charts/tickerflow on the kind cluster', () => {
       ),
     ]);
     writeFileSync(join(artifactsDir('chart'), 'kind.txt'), dump.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason))).join('\n---\n'));
-    await Promise.all(forwards.map((f) => f.stop()));
+    await kind.stop();
+    // The cluster is shared with the other kind tests: its Kafka goes, the kept CRD stays.
+    await kubectl(['delete', 'namespace', kafkaNs, '--wait=false']);
   });
 
   it('helm install: every Pod Ready in a namespace that enforces the restricted Pod Security Standard', async () => {
@@ -221,7 +170,7 @@ describe('charts/tickerflow on the kind cluster', () => {
   });
 
   it("NetworkPolicy: a Pod outside the allowed set cannot reach the controller's, producer's or consumer's port; a Pod in the monitoring namespace can", async () => {
-    await kubectl(['create', 'namespace', 'monitoring']);
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring' } }));
     await kubectl(
       ['apply', '-f', '-'],
       JSON.stringify({
@@ -233,7 +182,7 @@ describe('charts/tickerflow on the kind cluster', () => {
     await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/outsider', '--timeout=180s']);
     await kubectl(['wait', '-n', 'monitoring', '--for=condition=Ready', 'pod/scraper', '--timeout=180s']);
     const metricsUrls = ['controller', 'producer', 'consumer'].map((c) => `http://${fullname}-${c}.${ns}.svc:8080/metrics`);
-    const getAll = (namespace: string, pod: string) => Promise.all(metricsUrls.map((url) => httpGetFrom({ kubeconfig: kubeconfig(), namespace, pod, url })));
+    const getAll = (namespace: string, pod: string) => Promise.all(metricsUrls.map((url) => httpGetFrom({ kubeconfig: kind.kubeconfig, namespace, pod, url })));
 
     let scraped: string[] = [];
     await eventually(async () => (scraped = await getAll('monitoring', 'scraper')).every((r) => r.startsWith('200 ')), {
@@ -244,7 +193,7 @@ describe('charts/tickerflow on the kind cluster', () => {
     for (const r of scraped) assert.match(r, /^200 # HELP /, 'Prometheus text from /metrics');
     assert.deepEqual(await getAll(ns, 'outsider'), [blocked, blocked, blocked], 'a Pod of the same namespace outside the allowed set is dropped');
     // dashboardFrom is empty by default: the page is open to any Pod.
-    const page = await httpGetFrom({ kubeconfig: kubeconfig(), namespace: ns, pod: 'outsider', url: `http://${fullname}-dashboard.${ns}.svc/healthz` });
+    const page = await httpGetFrom({ kubeconfig: kind.kubeconfig, namespace: ns, pod: 'outsider', url: `http://${fullname}-dashboard.${ns}.svc/healthz` });
     assert.match(page, /^200 /, 'the dashboard answers anyone');
     await kubectl(['delete', 'pod', '-n', ns, 'outsider', '--wait=false']);
   });
@@ -389,7 +338,7 @@ describe('charts/tickerflow on the kind cluster', () => {
   });
 
   it('helm uninstall leaves nothing but the kept CRD (with the subscriptions in it)', async () => {
-    await helmOk('helm4', ['uninstall', release, '--kubeconfig', kubeconfig(), '-n', ns, '--wait', '--timeout', '5m']);
+    await helmOk('helm4', ['uninstall', release, '--kubeconfig', kind.kubeconfig, '-n', ns, '--wait', '--timeout', '5m']);
     await eventually(async () => (await kubectl(['get', 'pods', '-n', ns, '-o', 'name'])).trim() === '', { timeoutMs: 120_000, what: 'every Pod gone' });
     const left = (
       await kubectl([
@@ -412,6 +361,6 @@ describe('charts/tickerflow on the kind cluster', () => {
       'tickersubscription.tickerflow.io/big-tech-and-bitcoin',
       'tickersubscription.tickerflow.io/rbac-check',
     ]);
-    assert.equal((await helm('helm4', ['list', '-n', ns, '--kubeconfig', kubeconfig(), '-q'])).stdout.trim(), '');
+    assert.equal((await helm('helm4', ['list', '-n', ns, '--kubeconfig', kind.kubeconfig, '-q'])).stdout.trim(), '');
   });
 });

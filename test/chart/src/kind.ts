@@ -1,0 +1,67 @@
+import {
+  createTopic,
+  freePort,
+  kafkaInCluster,
+  kubectl as kubectlAny,
+  kubectlOk,
+  requireEnv,
+  startPortForward,
+  type ManagedProcess,
+} from '@tickerflow/harness';
+
+export interface Pod {
+  metadata: { name: string; uid: string; labels: Record<string, string>; deletionTimestamp?: string };
+  status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] };
+}
+export const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export const componentOf = (p: Pod) => p.metadata.labels['app.kubernetes.io/component'];
+
+/** The product image as the chart's `image.*` values, never pulled. */
+export function imageValues(image = requireEnv('TICKERFLOW_IMAGE')): string {
+  const at = image.lastIndexOf(':');
+  return `image.repository=${image.slice(0, at)},image.tag=${image.slice(at + 1)},image.pullPolicy=Never`;
+}
+
+/** A test's handle on the harness's kind cluster: kubectl with its kubeconfig, and port-forwards stopped at the end. */
+export function kindSession() {
+  const kubeconfig = requireEnv('KIND_KUBECONFIG');
+  const forwards: ManagedProcess[] = [];
+  const kubectl = (args: string[], stdin?: string) => kubectlOk(args, stdin, kubeconfig);
+  const session = {
+    kubeconfig,
+    kubectl,
+    /** kubectl's exit code and output, for commands expected to fail. */
+    kubectlResult: (args: string[], stdin?: string) => kubectlAny(args, stdin, kubeconfig),
+    jsonpath: (args: string[], path: string) => kubectl([...args, '-o', `jsonpath=${path}`]),
+    getJson: async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T,
+    applyObjects: (items: object[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items })),
+    /** kubectl port-forward, kept for the test's life; resolves with the local port. */
+    forward: async (target: string, namespace: string, remotePort: number, localPort?: number): Promise<number> => {
+      const f = await startPortForward({ kubeconfig, namespace, target, remotePort, localPort });
+      forwards.push(f.process);
+      return f.port;
+    },
+    /** A namespace where Pods must meet the restricted Pod Security Standard. */
+    async restrictedNamespace(name: string): Promise<void> {
+      await kubectl(['create', 'namespace', name]);
+      await kubectl(['label', 'namespace', name, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
+    },
+    /**
+     * The harness's single-broker Kafka in `namespace`, reached from the test
+     * through a port-forward; the topics exist before the chart is installed
+     * (external mode documents it). Resolves with the test's bootstrap list.
+     */
+    async kafka(namespace: string, topics: Record<string, number>): Promise<string[]> {
+      const externalPort = await freePort();
+      await kubectl(['create', 'namespace', namespace]);
+      await session.applyObjects(kafkaInCluster({ namespace, image: requireEnv('TICKERFLOW_KAFKA_IMAGE'), externalPort }));
+      await kubectl(['rollout', 'status', '-n', namespace, 'deployment/kafka', '--timeout=300s']);
+      await session.forward('deployment/kafka', namespace, 9094, externalPort);
+      const brokers = [`127.0.0.1:${externalPort}`];
+      for (const [topic, partitions] of Object.entries(topics)) await createTopic(brokers, topic, partitions);
+      return brokers;
+    },
+    stop: () => Promise.all(forwards.map((f) => f.stop())),
+  };
+  return session;
+}

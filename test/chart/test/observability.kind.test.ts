@@ -1,0 +1,283 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadSchema, parseIntervals, singleObjectCodec, type TradeValue } from '@tickerflow/common';
+import { panelQueries, tickerflowDashboard } from '@tickerflow/grafana-dashboard';
+import {
+  artifactsDir,
+  byIdentity,
+  caughtUp,
+  committedCandles,
+  eventually,
+  installMonitoringStack,
+  recomputeCandles,
+  repoRoot,
+  type MonitoringStack,
+} from '@tickerflow/harness';
+import { chartDir, helmOk } from '../src/chart.js';
+import { componentOf, imageValues, kindSession, type Pod } from '../src/kind.js';
+
+const ns = 'tickerflow-obs';
+const kafkaNs = 'obs-kafka';
+const release = 'obs';
+const fullname = `${release}-tickerflow`;
+const consumer = `${fullname}-consumer`;
+const partitions = 3;
+const kind = kindSession();
+const { kubectl, jsonpath, getJson } = kind;
+const tradeCodec = singleObjectCodec<TradeValue>(loadSchema('trade'));
+
+interface Alert {
+  labels: Record<string, string>;
+  state: 'pending' | 'firing';
+}
+interface Target {
+  labels: Record<string, string>;
+  health: string;
+  lastError: string;
+}
+interface RuleGroup {
+  file: string;
+  rules: { name: string; health: string; lastError?: string; lastEvaluation: string; state: string }[];
+}
+
+/**
+ * Monitoring and autoscaling for real, on the kind cluster: Prometheus
+ * Operator's Prometheus scrapes the chart's ServiceMonitors and evaluates its
+ * PrometheusRule, every panel of the Grafana dashboard has data, and KEDA
+ * scales the consumer on lag with candles staying exactly once.
+ */
+describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
+  let stack: MonitoringStack;
+  let kafkaBrokers: string[];
+
+  const pods = async () =>
+    (await getJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release}`])).items.filter(
+      (p) => !p.metadata.deletionTimestamp,
+    );
+  const alerts = async (name: string) => (await stack.prometheus.get<{ alerts: Alert[] }>('alerts')).alerts.filter((a) => a.labels.alertname === name);
+  const firing = async (name: string) => (await alerts(name)).some((a) => a.state === 'firing');
+  const scale = (deployment: string, replicas: number) => kubectl(['scale', '-n', ns, `deployment/${fullname}-${deployment}`, `--replicas=${replicas}`]);
+  const replicas = async () => Number((await jsonpath(['get', 'deployment', '-n', ns, consumer], '{.spec.replicas}')) || 0);
+
+  before(async () => {
+    stack = await installMonitoringStack(kind.kubeconfig);
+    kafkaBrokers = await kind.kafka(kafkaNs, { 'finnhub.trades': partitions, 'finnhub.candles': partitions, 'finnhub.trades.dlq': 1 });
+    await kind.restrictedNamespace(ns);
+    // The CRD may be left from the other kind test (kept on uninstall): this release does not own it.
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'k8s', 'crds')]);
+    await helmOk('helm4', [
+      'install',
+      release,
+      chartDir,
+      '--kubeconfig',
+      kind.kubeconfig,
+      '-n',
+      ns,
+      '-f',
+      join(chartDir, 'ci', 'simulator-values.yaml'),
+      '--set',
+      imageValues(),
+      '--set',
+      `crds.install=false,simulator.rate=100,kafka.external.bootstrapServers=kafka.${kafkaNs}.svc.cluster.local:9092`,
+      '--set',
+      'metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=5s,metrics.grafanaDashboard.enabled=true',
+      // Short holds, so alerts fire within a test.
+      '--set',
+      'metrics.prometheusRule.enabled=true,metrics.prometheusRule.for.producerNotConnected=15s,metrics.prometheusRule.for.consumerLagHigh=10s',
+      '--set',
+      'metrics.prometheusRule.consumerLagRecords=1000',
+      '--set',
+      `consumer.autoscaling.mode=keda,consumer.autoscaling.maxReplicas=${partitions},consumer.autoscaling.lagPerReplica=5000`,
+      '--set',
+      'consumer.autoscaling.pollingInterval=5,consumer.autoscaling.scaleDownStabilizationSeconds=30',
+      // A consumer short of CPU falls behind a full topic for minutes; each replica KEDA adds brings its own share.
+      '--set',
+      'consumer.resources.requests.cpu=50m,consumer.resources.limits.cpu=100m',
+      '--wait',
+      '--timeout',
+      '8m',
+    ]);
+    await kubectl(['apply', '-n', ns, '-f', join(repoRoot, 'k8s', 'examples', 'tickersubscription.yaml')]);
+  });
+
+  after(async () => {
+    const dump = await Promise.allSettled([
+      kubectl(['get', 'all,scaledobject,hpa,servicemonitor,prometheusrule,tsub', '-n', ns, '-o', 'wide']),
+      kubectl(['get', 'events', '-n', ns, '--sort-by=.lastTimestamp']),
+      kubectl(['get', 'all', '-n', 'monitoring', '-o', 'wide']),
+      kubectl(['get', 'all', '-n', 'keda', '-o', 'wide']),
+      kubectl(['logs', '-n', 'keda', 'deployment/keda-operator', '--tail=100']),
+      kubectl(['logs', '-n', 'monitoring', 'deployment/prometheus-operator', '--tail=60']),
+    ]);
+    writeFileSync(
+      join(artifactsDir('chart'), 'observability-kind.txt'),
+      dump.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason))).join('\n---\n'),
+    );
+    await stack?.stop();
+    await kind.stop();
+  });
+
+  it("Prometheus' targets API shows every tickerflow Pod up", async () => {
+    await eventually(
+      async () => {
+        const { activeTargets } = await stack.prometheus.get<{ activeTargets: Target[] }>('targets', { state: 'active' });
+        const up = new Set(activeTargets.filter((t) => t.labels.namespace === ns && t.health === 'up').map((t) => t.labels.pod));
+        const ours = (await pods()).filter((p) => componentOf(p) !== 'finnhub-sim').map((p) => p.metadata.name);
+        const missing = ours.filter((p) => !up.has(p));
+        if (missing.length > 0) throw new Error(`not up yet: ${missing.join(', ')}`);
+        return ours.length >= 5;
+      },
+      { timeoutMs: 180_000, intervalMs: 3_000, what: 'every Pod scraped and up' },
+    );
+    const { activeTargets } = await stack.prometheus.get<{ activeTargets: Target[] }>('targets', { state: 'active' });
+    const jobs = new Set(activeTargets.filter((t) => t.labels.namespace === ns).map((t) => t.labels.job));
+    assert.deepEqual(
+      [...jobs].sort(),
+      ['consumer', 'controller', 'dashboard', 'producer'].map((c) => `${fullname}-${c}`),
+    );
+  });
+
+  it('Prometheus loaded every alert of the PrometheusRule and evaluates each without error', async () => {
+    const rule = await getJson<{ spec: { groups: { rules: { alert: string }[] }[] } }>(['get', 'prometheusrule', '-n', ns, fullname]);
+    const wanted = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).sort();
+    assert.equal(wanted.length, 14);
+    let loaded: RuleGroup['rules'] = [];
+    await eventually(
+      async () => {
+        const { groups } = await stack.prometheus.get<{ groups: RuleGroup[] }>('rules', { type: 'alert' });
+        loaded = groups.filter((g) => g.file.includes(`${ns}-${fullname}`)).flatMap((g) => g.rules);
+        return loaded.length === wanted.length && loaded.every((r) => !r.lastEvaluation.startsWith('0001'));
+      },
+      { timeoutMs: 180_000, intervalMs: 3_000, what: 'the rule file loaded and evaluated' },
+    );
+    assert.deepEqual(loaded.map((r) => r.name).sort(), wanted);
+    for (const r of loaded) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError ?? ''}`);
+  });
+
+  it('"producer not connected" fires when the simulator stops and resolves when it is back', async () => {
+    await eventually(async () => (await stack.prometheus.query(`tickerflow_producer_connection_state{namespace="${ns}", state="open"} == 1`)).length === 1, {
+      timeoutMs: 180_000,
+      what: 'the leader connected',
+    });
+    assert.equal(await firing('TickerflowProducerNotConnected'), false, 'quiet while connected');
+    await scale('finnhub-sim', 0);
+    await eventually(() => firing('TickerflowProducerNotConnected'), { timeoutMs: 180_000, intervalMs: 3_000, what: 'TickerflowProducerNotConnected firing' });
+    await scale('finnhub-sim', 1);
+    await eventually(async () => (await alerts('TickerflowProducerNotConnected')).length === 0, {
+      timeoutMs: 240_000,
+      intervalMs: 3_000,
+      what: 'TickerflowProducerNotConnected resolved',
+    });
+  });
+
+  it("every Grafana panel's query, with the dashboard's variables resolved from Prometheus as Grafana does, returns data", async () => {
+    const dashboard = tickerflowDashboard();
+    // label_values(selector, label): what Grafana's Prometheus data source asks /api/v1/series for.
+    const values = new Map<string, string[]>([['namespace', [ns]]]);
+    const substitute = (expr: string) =>
+      expr.replace(/\$(__rate_interval|namespace|symbol|pod)\b/g, (_, name: string) => {
+        if (name === '__rate_interval') return '1m'; // Grafana: max(4 × the data source's 15 s scrape interval, interval + scrape)
+        const v = values.get(name)!;
+        // A multi-value variable with every value selected, as Grafana formats it for a regex matcher.
+        return v.length === 1 ? v[0]! : `(${v.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+      });
+    for (const variable of dashboard.templating.list ?? []) {
+      if (typeof variable.query !== 'string') continue; // the data source variable
+      const m = /^label_values\((.+), (\w+)\)$/.exec(variable.query);
+      assert.ok(m, `${variable.name}: ${variable.query}`);
+      const series = await stack.prometheus.get<Record<string, string>[]>('series', {
+        'match[]': substitute(m[1]!),
+        start: String(Date.now() / 1000 - 3600),
+      });
+      const found = [...new Set(series.map((s) => s[m[2]!]!))].sort();
+      assert.ok(found.length > 0, `variable ${variable.name} has values`);
+      if (variable.name === 'namespace') assert.ok(found.includes(ns));
+      else values.set(variable.name, found);
+    }
+    const queries = panelQueries(dashboard);
+    assert.ok(queries.length >= 20);
+    const empty: string[] = [];
+    const report: string[] = [];
+    for (const q of queries) {
+      const expr = substitute(q.expr);
+      const series = await stack.prometheus.queryRange(expr, 900, 15);
+      const points = series.flatMap((s) => s.values).filter(([, v]) => Number.isFinite(Number(v))).length;
+      report.push(`${q.panel}\t${series.length} series\t${points} points\t${expr}`);
+      if (points === 0) empty.push(`${q.panel}: ${expr}`);
+    }
+    writeFileSync(join(artifactsDir('chart'), 'dashboard-panels-on-kind.tsv'), `${report.join('\n')}\n`);
+    assert.deepEqual(empty, [], 'every panel query has data');
+  });
+
+  it('forced lag: KEDA scales the consumer up (never above the partitions) and back down, the lag alert fires, and candles stay exactly once', async () => {
+    const hpa = await getJson<{ spec: { maxReplicas: number; minReplicas: number } }>(['get', 'hpa', '-n', ns, `keda-hpa-${consumer}`]);
+    assert.deepEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas], [1, partitions]);
+    assert.equal(await replicas(), 1);
+    // Watch the Deployment's replicas throughout.
+    let highest = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        highest = Math.max(highest, await replicas().catch(() => 0));
+        await sleep(1_000);
+      }
+    })();
+    try {
+      // Pause the consumer (KEDA holds it at 0), fill the trades topic, then let it go: the lag is all there at once.
+      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas=0', '--overwrite']);
+      await eventually(async () => (await replicas()) === 0 && (await pods()).every((p) => componentOf(p) !== 'consumer'), {
+        timeoutMs: 120_000,
+        what: 'the consumer paused at 0 replicas',
+      });
+      const burst = await fillTradesTopic(kafkaBrokers, 1_500_000);
+      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas-']);
+      await eventually(() => firing('TickerflowConsumerLagHigh'), { timeoutMs: 300_000, intervalMs: 2_000, what: 'TickerflowConsumerLagHigh firing' });
+      await eventually(async () => highest > 1, { timeoutMs: 300_000, what: `KEDA scaled the consumer up (${burst} records of lag)` });
+      await caughtUp(kafkaBrokers, { trades: 'finnhub.trades', group: 'tickerflow-candles' }, 600_000);
+      await eventually(async () => (await replicas()) === 1, { timeoutMs: 300_000, intervalMs: 2_000, what: 'KEDA scaled the consumer back to 1' });
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    assert.ok(highest > 1 && highest <= partitions, `replicas went up to ${highest}, at most ${partitions}`);
+    // Stop the source, let the group commit everything, then compare with the offline recomputation.
+    await scale('producer', 0);
+    await eventually(async () => (await pods()).every((p) => componentOf(p) !== 'producer'), { timeoutMs: 120_000, what: 'the producer stopped' });
+    await caughtUp(kafkaBrokers, { trades: 'finnhub.trades', group: 'tickerflow-candles' }, 300_000);
+    const { candles: expected, invalid } = await recomputeCandles(kafkaBrokers, 'finnhub.trades', {
+      intervals: parseIntervals(['1m']),
+      allowedLatenessMs: 2_000,
+    });
+    const actual = await committedCandles(kafkaBrokers, 'finnhub.candles');
+    assert.equal(invalid.length, 0);
+    assert.ok(expected.length > 0);
+    assert.deepEqual([...actual].sort(byIdentity), [...expected].sort(byIdentity), 'committed candles equal the recomputation: none twice, none missing');
+  });
+});
+
+/** Writes `count` trades of eight symbols into the trades topic as the producer would, event times spread over the next three minutes. */
+async function fillTradesTopic(brokers: string[], count: number): Promise<number> {
+  const symbols = ['AAPL', 'MSFT', 'AMZN', 'NVDA', 'GOOGL', 'META', 'TSLA', 'BINANCE:BTCUSDT'];
+  const producer = new Kafka({ clientId: 'test-fill', brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  try {
+    const start = Date.now();
+    for (let i = 0; i < count; i += 5_000) {
+      const messages = Array.from({ length: Math.min(5_000, count - i) }, (_, j) => {
+        const n = i + j;
+        const symbol = symbols[n % symbols.length]!;
+        const timestamp = start + Math.floor((n * 180_000) / count);
+        const trade: TradeValue = { symbol, price: 100 + (n % 13), volume: 1 + (n % 5), timestamp, conditions: [], receivedAt: timestamp };
+        return { key: symbol, value: tradeCodec.encode(trade), timestamp: String(start) };
+      });
+      await producer.send({ topic: 'finnhub.trades', acks: -1, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return count;
+}
