@@ -49,7 +49,11 @@ export async function recomputeCandles(
 ) {
   const records = await readTopic(brokers, topic);
   const byPartition = new Map<number, typeof records>();
-  for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
+  for (const r of records) {
+    const list = byPartition.get(r.partition);
+    if (list) list.push(r);
+    else byPartition.set(r.partition, [r]);
+  }
   const candles: Candle[] = [];
   const invalid: typeof records = [];
   for (const partitionRecords of byPartition.values()) {

@@ -186,9 +186,9 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
         return v.length === 1 ? v[0]! : `(${v.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
       });
     for (const variable of dashboard.templating.list ?? []) {
-      if (typeof variable.query !== 'string') continue; // the data source variable
-      const m = /^label_values\((.+), (\w+)\)$/.exec(variable.query);
-      assert.ok(m, `${variable.name}: ${variable.query}`);
+      if (variable.name === 'datasource') continue; // the Prometheus itself
+      const m = /^label_values\((.+), (\w+)\)$/.exec(String(variable.query as string));
+      assert.ok(m, `${variable.name}: ${String(variable.query as string)}`);
       const series = await stack.prometheus.get<Record<string, string>[]>('series', {
         'match[]': substitute(m[1]!),
         start: String(Date.now() / 1000 - 3600),
