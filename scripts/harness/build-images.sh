@@ -154,8 +154,8 @@ fi
 # The operator's image holds the config reloader too, at the /bin path the operator runs it from.
 import_rootfs "$prometheus_operator" '["/bin/operator"]' 65534:65534 "$TICKERFLOW_CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION/rootfs"
 import_rootfs "$prometheus" '["/bin/prometheus"]' 65534:65534 "$TICKERFLOW_CACHE/prometheus/$PROMETHEUS_VERSION/rootfs"
-import_rootfs "$keda" '["/keda"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs"
-import_rootfs "$keda_adapter" '["/keda-adapter"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs"
+import_rootfs "$keda" '["/keda"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs/operator"
+import_rootfs "$keda_adapter" '["/keda-adapter"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs/adapter"
 
 # The kind node image: its base, then every image above preloaded into containerd.
 if ! have "$kind_node"; then

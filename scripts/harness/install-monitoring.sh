@@ -6,6 +6,7 @@
 # carry replace/exclude directives, so `go install pkg@version` refuses them).
 # Per component, in $TICKERFLOW_CACHE/<name>/<version>/:
 #   rootfs/     the image's files, where the upstream manifests expect them
+#               (KEDA: rootfs/{operator,adapter}, one image each)
 #   crds.yaml   every CRD of the operator
 #   manifests.yaml  the operator's objects on tickerflow.local images (kustomize)
 source "$(dirname "$0")/lib.sh"
@@ -73,11 +74,11 @@ dest="$TICKERFLOW_CACHE/keda/$KEDA_VERSION"
 if ! done_marker "$dest"; then
   check_version "$wrapper" "$module" "$KEDA_VERSION"
   log "building KEDA $KEDA_VERSION (cold build takes about 15 minutes)"
-  rm -rf "$dest" && mkdir -p "$dest/rootfs" "$dest/upstream"
+  rm -rf "$dest" && mkdir -p "$dest/rootfs/operator" "$dest/rootfs/adapter" "$dest/upstream"
   src=$(module_dir "$wrapper" "$module")
   ldflags="-s -w -X github.com/kedacore/keda/v2/version.Version=${KEDA_VERSION#v} -X github.com/kedacore/keda/v2/version.GitCommit=$KEDA_VERSION"
-  (cd "$wrapper" && go build -trimpath -ldflags "$ldflags" -o "$dest/rootfs/keda" "$module/cmd/operator" \
-    && go build -trimpath -ldflags "$ldflags" -o "$dest/rootfs/keda-adapter" "$module/cmd/adapter")
+  (cd "$wrapper" && go build -trimpath -ldflags "$ldflags" -o "$dest/rootfs/operator/keda" "$module/cmd/operator" \
+    && go build -trimpath -ldflags "$ldflags" -o "$dest/rootfs/adapter/keda-adapter" "$module/cmd/adapter")
   cp -r "$src/config/." "$dest/upstream/"
   chmod -R u+w "$dest"
   "$kubectl" kustomize "$dest/upstream/crd" >"$dest/crds.yaml"

@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  artifactsDir,
   createTopic,
   freePort,
   kafkaInCluster,
@@ -40,6 +43,17 @@ export function kindSession() {
       const f = await startPortForward({ kubeconfig, namespace, target, remotePort, localPort });
       forwards.push(f.process);
       return f.port;
+    },
+    /** A release's Pods, without those already terminating. */
+    releasePods: async (namespace: string, release: string): Promise<Pod[]> =>
+      (await session.getJson<{ items: Pod[] }>(['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`])).items.filter(
+        (p) => !p.metadata.deletionTimestamp,
+      ),
+    /** What a person needs to see when a test failed: each kubectl command's output (or error) into artifacts/chart/<file>. */
+    async saveDiagnostics(file: string, commands: string[][]): Promise<void> {
+      const outputs = await Promise.allSettled(commands.map((args) => kubectl(args)));
+      const text = outputs.map((r, i) => `$ kubectl ${commands[i]!.join(' ')}\n${r.status === 'fulfilled' ? r.value : String(r.reason)}`);
+      writeFileSync(join(artifactsDir('chart'), file), text.join('\n---\n'));
     },
     /** A namespace where Pods must meet the restricted Pod Security Standard. */
     async restrictedNamespace(name: string): Promise<void> {

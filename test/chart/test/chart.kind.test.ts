@@ -16,7 +16,7 @@ import {
 } from '@tickerflow/common';
 import { artifactsDir, blocked, eventually, httpGetFrom, launchChromium, probePod, readTopic, repoRoot, requireEnv } from '@tickerflow/harness';
 import { chartDir, helm, helmOk } from '../src/chart.js';
-import { componentOf, imageValues, isReady, kindSession, type Pod } from '../src/kind.js';
+import { componentOf, imageValues, isReady, kindSession } from '../src/kind.js';
 
 const ns = 'tickerflow';
 const kafkaNs = 'kafka';
@@ -89,11 +89,7 @@ describe('charts/tickerflow on the kind cluster', () => {
     'simulator.rate=50,simulator.extraArgs={--record}',
   ];
 
-  /** The release's Pods, without those already terminating. */
-  const pods = async () =>
-    (await getJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release}`])).items.filter(
-      (p) => !p.metadata.deletionTimestamp,
-    );
+  const pods = () => kind.releasePods(ns, release);
   const leaseHolder = (name: string) => jsonpath(['get', 'lease', '-n', ns, name], '{.spec.holderIdentity}');
   const simStats = async () =>
     ((await (await fetch(`${simBase}/control/stats`)).json()) as { connections: { id: number; open: boolean; closeCode?: number }[] }).connections;
@@ -133,15 +129,20 @@ describe('charts/tickerflow on the kind cluster', () => {
   });
 
   after(async () => {
-    // What a person needs to see when something here failed.
-    const dump = await Promise.allSettled([
-      kubectl(['get', 'all,cm,lease,networkpolicy,pdb,tsub', '-n', ns, '-o', 'wide']),
-      kubectl(['get', 'events', '-n', ns, '--sort-by=.lastTimestamp']),
-      ...['controller', 'producer', 'consumer', 'dashboard', 'finnhub-sim'].map((c) =>
-        kubectl(['logs', '-n', ns, '-l', `app.kubernetes.io/component=${c}`, '--tail=80', '--prefix', '--all-containers']),
-      ),
+    await kind.saveDiagnostics('kind.txt', [
+      ['get', 'all,cm,lease,networkpolicy,pdb,tsub', '-n', ns, '-o', 'wide'],
+      ['get', 'events', '-n', ns, '--sort-by=.lastTimestamp'],
+      ...['controller', 'producer', 'consumer', 'dashboard', 'finnhub-sim'].map((c) => [
+        'logs',
+        '-n',
+        ns,
+        '-l',
+        `app.kubernetes.io/component=${c}`,
+        '--tail=80',
+        '--prefix',
+        '--all-containers',
+      ]),
     ]);
-    writeFileSync(join(artifactsDir('chart'), 'kind.txt'), dump.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason))).join('\n---\n'));
     await kind.stop();
     // The cluster is shared with the other kind tests: its Kafka goes, the kept CRD stays.
     await kubectl(['delete', 'namespace', kafkaNs, '--wait=false']);

@@ -13,12 +13,14 @@ import {
   committedCandles,
   eventually,
   installMonitoringStack,
+  launchChromium,
   recomputeCandles,
   repoRoot,
   type MonitoringStack,
 } from '@tickerflow/harness';
 import { chartDir, helmOk } from '../src/chart.js';
-import { componentOf, imageValues, kindSession, type Pod } from '../src/kind.js';
+import { componentOf, imageValues, kindSession } from '../src/kind.js';
+import { panelsPage, type PanelData } from '../src/panels-page.js';
 
 const ns = 'tickerflow-obs';
 const kafkaNs = 'obs-kafka';
@@ -54,10 +56,7 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
   let stack: MonitoringStack;
   let kafkaBrokers: string[];
 
-  const pods = async () =>
-    (await getJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release}`])).items.filter(
-      (p) => !p.metadata.deletionTimestamp,
-    );
+  const pods = () => kind.releasePods(ns, release);
   const alerts = async (name: string) => (await stack.prometheus.get<{ alerts: Alert[] }>('alerts')).alerts.filter((a) => a.labels.alertname === name);
   const firing = async (name: string) => (await alerts(name)).some((a) => a.state === 'firing');
   const scale = (deployment: string, replicas: number) => kubectl(['scale', '-n', ns, `deployment/${fullname}-${deployment}`, `--replicas=${replicas}`]);
@@ -202,14 +201,17 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
     assert.ok(queries.length >= 20);
     const empty: string[] = [];
     const report: string[] = [];
+    const data: PanelData[] = [];
     for (const q of queries) {
       const expr = substitute(q.expr);
       const series = await stack.prometheus.queryRange(expr, 900, 15);
       const points = series.flatMap((s) => s.values).filter(([, v]) => Number.isFinite(Number(v))).length;
       report.push(`${q.panel}\t${series.length} series\t${points} points\t${expr}`);
+      data.push({ panel: q.panel, series });
       if (points === 0) empty.push(`${q.panel}: ${expr}`);
     }
     writeFileSync(join(artifactsDir('chart'), 'dashboard-panels-on-kind.tsv'), `${report.join('\n')}\n`);
+    await screenshot(panelsPage(`tickerflow dashboard queries on kind: namespace ${ns}, last 15 min`, data), 'dashboard-panels-on-kind.png');
     assert.deepEqual(empty, [], 'every panel query has data');
   });
 
@@ -258,6 +260,18 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
     assert.deepEqual([...actual].sort(byIdentity), [...expected].sort(byIdentity), 'committed candles equal the recomputation: none twice, none missing');
   });
 });
+
+/** Chromium's screenshot of a page, into artifacts/chart. */
+async function screenshot(html: string, file: string): Promise<void> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.setContent(html);
+    await page.screenshot({ path: join(artifactsDir('chart'), file), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
 
 /** Writes `count` trades of eight symbols into the trades topic as the producer would, event times spread over the next three minutes. */
 async function fillTradesTopic(brokers: string[], count: number): Promise<number> {
