@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prometheus, promtool and Chromium from Debian's packages (no daemon is started);
+# Prometheus, promtool, Chromium and PostgreSQL from Debian's packages (no daemon is started);
 # for the kind cluster: Docker (docker.io), debootstrap, jq, and libseccomp-dev
 # with pkg-config to build runc.
 source "$(dirname "$0")/lib.sh"
@@ -7,6 +7,7 @@ need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql) # the sink's database; the harness starts its own
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v jq >/dev/null || need+=(jq)
@@ -20,5 +21,5 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # The packages enable daemons on systemd machines; the harness runs its own.
-$sudo systemctl disable --now prometheus 2>/dev/null || true
+$sudo systemctl disable --now prometheus postgresql 2>/dev/null || true
 if [[ " ${need[*]} " == *" docker.io "* ]]; then $sudo systemctl disable --now docker.socket docker containerd 2>/dev/null || true; fi

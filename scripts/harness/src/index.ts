@@ -13,6 +13,7 @@ export * from './paths.js';
 export * from './processes.js';
 export * from './kafka-read.js';
 export * from './service.js';
+export * from './postgres.js';
 export * from './prometheus.js';
 export * from './prometheus-api.js';
 export * from './kind-monitoring.js';
