@@ -1,5 +1,5 @@
 # One image for every tickerflow service: tickerflow-producer, -consumer,
-# -controller, -dashboard and finnhub-sim (pick one with the container's command).
+# -controller, -dashboard, -sink and finnhub-sim (pick one with the container's command).
 #   docker build -t tickerflow .
 #   docker run --read-only tickerflow tickerflow-producer
 # BASE_IMAGE is any Node 24 image with npm and /bin/sh; the test harness
@@ -18,9 +18,9 @@ COPY schemas schemas
 ENV npm_config_update_notifier=false
 RUN npm ci --ignore-scripts --no-audit --no-fund
 RUN npx tsc -b \
- && for s in common finnhub-sim producer consumer controller dashboard; do \
+ && for s in common finnhub-sim producer consumer controller dashboard sink; do \
       mkdir -p /out/services/$s/dist; \
-      for f in package.json require-node.js bin public; do [ ! -e services/$s/$f ] || cp -r services/$s/$f /out/services/$s/; done; \
+      for f in package.json require-node.js bin public migrations; do [ ! -e services/$s/$f ] || cp -r services/$s/$f /out/services/$s/; done; \
       cp -r services/$s/dist/src /out/services/$s/dist/; \
     done \
  && cp -r package.json schemas /out/
@@ -35,7 +35,7 @@ COPY --from=build /src/package-lock.json ./
 COPY --from=build /out ./
 RUN npm pkg delete devDependencies \
  && npm pkg set --json \
-      'workspaces=["services/common","services/finnhub-sim","services/producer","services/consumer","services/controller","services/dashboard"]' \
+      'workspaces=["services/common","services/finnhub-sim","services/producer","services/consumer","services/controller","services/dashboard","services/sink"]' \
  && npm install --omit=dev --ignore-scripts --no-audit --no-fund \
  && find node_modules \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -type f -delete \
  && rm -rf /root/.npm

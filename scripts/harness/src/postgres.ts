@@ -21,6 +21,8 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** Starts the stopped server again on the same port and data (an outage, for fault tests). */
   restart(): Promise<void>;
+  /** A new, empty database on this server, owned by `user`; resolves with its URL (no password). */
+  createDatabase(name: string): Promise<string>;
 }
 
 /** Debian's PostgreSQL server binaries (postgresql-NN), the newest installed; PG_BIN overrides. */
@@ -82,9 +84,14 @@ export async function startPostgres(workDir: string): Promise<PostgresServer> {
     );
   let proc = start();
   await ready(proc);
-  await execFileAsync(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-c', `CREATE DATABASE ${database}`], {
-    env: { ...process.env, PGPASSWORD: password },
-  });
+  const createDatabase = async (name: string) => {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name ${name}: lower-case letters, digits and _ only`);
+    await execFileAsync(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-c', `CREATE DATABASE ${name}`], {
+      env: { ...process.env, PGPASSWORD: password },
+    });
+    return `postgres://${user}@127.0.0.1:${port}/${name}`;
+  };
+  await createDatabase(database);
   const server: PostgresServer = {
     host: '127.0.0.1',
     port,
@@ -105,6 +112,7 @@ export async function startPostgres(workDir: string): Promise<PostgresServer> {
       await Promise.race([proc.exited, sleep(10_000)]);
       await proc.stop();
     },
+    createDatabase,
     async restart() {
       proc = start();
       await ready(proc);

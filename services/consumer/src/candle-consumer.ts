@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   backoffDelay,
+  onConsumerGaveUp,
   boundedLabel,
   retry,
   worthLogging,
@@ -352,11 +353,9 @@ export function createCandleConsumer(
         generation++;
         for (const p of [...assigned.keys()]) if (!mine.has(p)) void release(p);
       });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        crashed = !payload.restart;
-        if (payload.restart) logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
-        // kafkajs gave up: a live-looking process that consumes nothing must not stay.
-        else fail(new Error(`the Kafka consumer stopped for good: ${payload.error.message}`, { cause: payload.error }));
+      onConsumerGaveUp(consumer, logger, (err) => {
+        crashed = true;
+        fail(err);
       });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: options.startFrom === 'earliest' });

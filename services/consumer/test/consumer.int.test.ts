@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { candleKey, parseIntervals, WATERMARK_HEADER, type TradeValue } from '@tickerflow/common';
+import { seededRandom } from '@tickerflow/common/testing';
 import { eventually, kafkaBrokers, promtoolCheckMetrics, readTopic, startService, type ServiceProcess } from '@tickerflow/harness';
 import { startSim, type RunningSim } from '@tickerflow/finnhub-sim';
 import { DLQ_HEADERS } from '../src/dead-letter.js';
@@ -19,11 +20,6 @@ function consumer(topics: Topics, env: Record<string, string> = {}) {
   const c = startConsumer(kafkaBrokers(), topics, { CANDLE_INTERVALS: INTERVALS, ALLOWED_LATENESS: LATENESS, ...env });
   started.push(c);
   return c;
-}
-
-/** A small deterministic PRNG, so a failing run's kill points can be read from its log. */
-function random(seed: number) {
-  return () => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 }
 
 describe('consumer against the real Kafka', () => {
@@ -47,7 +43,7 @@ describe('consumer against the real Kafka', () => {
     started.push(producer);
 
     const seed = Number(process.env.CRASH_TEST_SEED ?? Date.now() % 100_000);
-    const rand = random(seed);
+    const rand = seededRandom(seed);
     const plan: string[] = [];
     let a = consumer(topics);
     await eventually(async () => (await metric(a, 'tickerflow_consumer_candles_emitted_total{interval="1s"}')) > 0, {

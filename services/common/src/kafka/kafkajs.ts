@@ -1,5 +1,5 @@
 /** For kafkajs: the consumer, the dashboard reader and admin requests. */
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConnection } from './settings.js';
 
@@ -54,4 +54,16 @@ export function createKafkajsClient(connection: KafkaConnection, clientId: strin
   if (connection.tls) config.ssl = { rejectUnauthorized: connection.tls.rejectUnauthorized, ...(connection.tls.ca && { ca: [connection.tls.ca] }) };
   if (connection.sasl) config.sasl = { ...connection.sasl } as SASLOptions;
   return new Kafka(config);
+}
+
+/**
+ * A kafkajs consumer's CRASH events: logged while kafkajs restarts the
+ * consumer; `gaveUp` when it does not (a live-looking process that consumes
+ * nothing must not stay: callers fail the process).
+ */
+export function onConsumerGaveUp(consumer: Consumer, logger: Logger, gaveUp: (err: Error) => void): void {
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+    else gaveUp(new Error(`the Kafka consumer stopped for good: ${payload.error.message}`, { cause: payload.error }));
+  });
 }

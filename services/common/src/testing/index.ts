@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+export * from './random.js';
 export * from './reference-candles.js';
 
 /** The repository root (this file lives in services/common/{src,dist/src}/testing). */

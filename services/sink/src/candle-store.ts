@@ -1,0 +1,105 @@
+import type { Candle } from '@tickerflow/common';
+import type pg from 'pg';
+
+const COLUMNS = ['symbol', '"interval"', 'window_start', 'window_end', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count'];
+const row = (c: Candle) => [
+  c.symbol,
+  c.interval,
+  new Date(c.windowStart),
+  new Date(c.windowEnd),
+  c.open,
+  c.high,
+  c.low,
+  c.close,
+  c.volume,
+  c.vwap,
+  c.tradeCount,
+];
+
+/** Where a sink's reading of one partition stands, as the database has it. */
+export interface PartitionRef {
+  group: string;
+  topic: string;
+  partition: number;
+}
+
+export type WriteResult = { kind: 'committed'; rows: number } | { kind: 'fenced'; stored: bigint };
+
+/** The next offset to read, as stored with the rows; undefined before the first write. */
+export async function storedOffset(db: pg.Pool, ref: PartitionRef): Promise<bigint | undefined> {
+  const { rows } = await db.query<{ next_offset: string }>('SELECT next_offset FROM kafka_offsets WHERE group_id = $1 AND topic = $2 AND "partition" = $3', [
+    ref.group,
+    ref.topic,
+    ref.partition,
+  ]);
+  return rows[0] ? BigInt(rows[0].next_offset) : undefined;
+}
+
+/**
+ * One transaction: the candles (multi-row INSERTs; a candle already there is
+ * replaced, as in a compacted topic) and the partition's next offset. The
+ * offset row is locked and must still be `expected` (undefined: no row yet),
+ * so an instance that lost the partition without knowing it writes nothing.
+ */
+export async function writeCandles(
+  db: pg.Pool,
+  ref: PartitionRef,
+  expected: bigint | undefined,
+  next: bigint,
+  candles: readonly Candle[],
+  rowsPerInsert: number,
+): Promise<WriteResult> {
+  const client = await db.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    if (expected === undefined) {
+      const inserted = await client.query(
+        'INSERT INTO kafka_offsets (group_id, topic, "partition", next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [ref.group, ref.topic, ref.partition, String(next)],
+      );
+      if (inserted.rowCount !== 1) return await fenced(client, ref);
+    } else {
+      const { rows } = await client.query<{ next_offset: string }>(
+        'SELECT next_offset FROM kafka_offsets WHERE group_id = $1 AND topic = $2 AND "partition" = $3 FOR UPDATE',
+        [ref.group, ref.topic, ref.partition],
+      );
+      if (rows[0]?.next_offset !== String(expected)) return await fenced(client, ref);
+      await client.query('UPDATE kafka_offsets SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND "partition" = $3', [
+        ref.group,
+        ref.topic,
+        ref.partition,
+        String(next),
+      ]);
+    }
+    for (let i = 0; i < candles.length; i += rowsPerInsert) {
+      const chunk = candles.slice(i, i + rowsPerInsert);
+      const values = chunk.map((_, r) => `(${COLUMNS.map((__, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`).join(', ');
+      await client.query(
+        `INSERT INTO candles (${COLUMNS.join(', ')}) VALUES ${values}
+         ON CONFLICT (symbol, "interval", window_start) DO UPDATE SET ${COLUMNS.slice(3)
+           .map((col) => `${col} = EXCLUDED.${col}`)
+           .join(', ')}`,
+        chunk.flatMap(row),
+      );
+    }
+    await client.query('COMMIT');
+    return { kind: 'committed', rows: candles.length };
+  } catch (err) {
+    broken = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    // A client whose connection failed mid-transaction is not given back to the pool.
+    client.release(broken);
+  }
+}
+
+async function fenced(client: pg.PoolClient, ref: PartitionRef): Promise<WriteResult> {
+  await client.query('ROLLBACK');
+  const { rows } = await client.query<{ next_offset: string }>(
+    'SELECT next_offset FROM kafka_offsets WHERE group_id = $1 AND topic = $2 AND "partition" = $3',
+    [ref.group, ref.topic, ref.partition],
+  );
+  return { kind: 'fenced', stored: BigInt(rows[0]?.next_offset ?? 0) };
+}
