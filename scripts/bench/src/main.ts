@@ -6,6 +6,7 @@ import { benchConsumer, type ConsumerBenchResult } from './consumer.js';
 import { benchController, type ControllerBenchResult } from './controller.js';
 import { benchE2e, type E2eBenchResult } from './e2e.js';
 import { benchProducer, type ProducerBenchResult } from './producer.js';
+import { benchSink, type SinkBenchResult } from './sink.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -69,6 +70,17 @@ function controllerTable(r: ControllerBenchResult): string {
   ].join('\n');
 }
 
+function sinkTable(r: SinkBenchResult): string {
+  return [
+    `| sink scenario (${fmt(r.rows)} final candles pre-filled, 3 partitions, PostgreSQL from Debian on loopback) | value |`,
+    '|---|---|',
+    `| psql \\copy of the same rows from a CSV file (reference) | ${fmt(r.copyRowsPerSec)} rows/s |`,
+    `| tickerflow-sink, exactly once (decode, multi-row INSERT with the offset in one transaction per batch) | ${fmt(r.sinkRowsPerSec)} rows/s |`,
+    `| **ratio to COPY** | **${fmt(r.ratio, 2)}** |`,
+    `| sink CPU seconds per 1,000 rows / peak RSS | ${fmt(r.cpuSecondsPer1000, 4)} / ${fmt(r.peakRssMiB, 1)} MiB |`,
+  ].join('\n');
+}
+
 async function main() {
   const scenarios = process.argv.slice(2);
   const want = (s: string) => scenarios.length === 0 || scenarios.includes(s);
@@ -94,6 +106,11 @@ async function main() {
       const r = await benchE2e(broker, { rate: 5000 });
       results.e2e = r;
       sections.push(e2eTable(r));
+    }
+    if (want('sink')) {
+      const r = await benchSink(broker, workDir, { rows: 300_000 });
+      results.sink = r;
+      sections.push(sinkTable(r));
     }
     if (want('controller')) {
       const r = await benchController(broker, workDir, { applies: 50, subscriptions: 1000, symbolPool: 1500, concurrency: 20 });

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { eventually } from './eventually.js';
 
 export interface ReadRecord {
   key: Buffer | null;
@@ -67,10 +68,22 @@ export async function createTopic(brokers: string[], topic: string, partitions =
   const admin = new Kafka({ clientId: 'test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
-      waitForLeaders: true,
-    });
+    try {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+        waitForLeaders: true,
+      });
+    } catch (err) {
+      // kafkajs waits for leaders retrying only LEADER_NOT_AVAILABLE; a busy broker may first answer that it does not host the new topic yet.
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      await eventually(
+        async () => {
+          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+          return topics[0]?.partitions.length === partitions && topics[0].partitions.every((p) => p.leader >= 0);
+        },
+        { timeoutMs: 30_000, what: `topic ${topic} with a leader for each partition` },
+      );
+    }
   } finally {
     await admin.disconnect();
   }
