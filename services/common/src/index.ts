@@ -4,6 +4,7 @@ export * from './backoff.js';
 export * from './retry.js';
 export * from './errors.js';
 export * from './config.js';
+export * from './database.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';

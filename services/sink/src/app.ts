@@ -1,14 +1,23 @@
-import { createKafkajsClient, kafkaConnection, loadSchema, readerCodec, schemaRegistryFrom, type Candle, type Logger } from '@tickerflow/common';
+import {
+  createKafkajsClient,
+  kafkaConnection,
+  loadSchema,
+  readerCodec,
+  schemaRegistryFrom,
+  type Candle,
+  type DatabaseConnection,
+  type Logger,
+} from '@tickerflow/common';
 import type { Registry } from 'prom-client';
 import { createCandleSink } from './candle-sink.js';
 import type { SinkConfig } from './config.js';
-import { createPool, type DatabaseSettings } from './database.js';
+import { createPool } from './database.js';
 import { createSinkMetrics } from './metrics.js';
 
 export { migrationsDir } from './database.js';
 
 /** Candles topic → PostgreSQL, exactly once. */
-export function createSinkApp(config: SinkConfig, deps: { registry: Registry; logger: Logger; database: DatabaseSettings }) {
+export function createSinkApp(config: SinkConfig, deps: { registry: Registry; logger: Logger; database: DatabaseConnection }) {
   const sink = createCandleSink(
     {
       topic: config.CANDLES_TOPIC,

@@ -1,19 +1,18 @@
-import { createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
+import { createLogger, createRegistry, databaseConnection, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
 import { createSinkApp } from './app.js';
-import { databasePassword, readSinkConfig } from './config.js';
+import { readSinkConfig } from './config.js';
 
 /** Composition root: read config, build the parts, start, wait for signals. */
 async function main() {
   const config = readSinkConfig(process.env);
-  const password = databasePassword(config);
+  const database = databaseConnection(config, 'tickerflow-sink')!;
   const logger = createLogger({
     service: 'tickerflow-sink',
     level: config.LOG_LEVEL,
-    secrets: [password, config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD],
+    secrets: [database.password, config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD],
   });
   logProcessWarnings(logger);
   const registry = createRegistry();
-  const database = { url: config.DATABASE_URL, password, ssl: config.DATABASE_SSL, sslCaFile: config.DATABASE_SSL_CA_FILE };
   const app = createSinkApp(config, { registry, logger, database });
   await serveApp(app, {
     name: 'tickerflow-sink',
