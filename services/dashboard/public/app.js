@@ -28,6 +28,9 @@
     source: undefined,
     /** Increases on every selection change: late answers for an old selection are ignored. */
     generation: 0,
+    /** Older history: a page is being fetched; nothing older is left. */
+    loadingOlder: false,
+    noOlder: false,
   };
 
   const chart = LC.createChart(el.chart, {
@@ -70,6 +73,7 @@
 
   function markChart() {
     el.chart.dataset.bars = String(state.bars.size);
+    el.chart.dataset.oldest = state.bars.size > 0 ? String(Math.min(...state.bars.keys())) : '';
     el.chart.dataset.lastTime = state.lastTime ? String(state.lastTime) : '';
     el.chart.dataset.symbol = state.symbol;
     el.chart.dataset.interval = state.interval;
@@ -102,6 +106,38 @@
     }
     setAll([...state.bars.values()]);
   }
+
+  /**
+   * Older candles, a page before the oldest shown: from the history database
+   * when the server has one (else only what it holds). The view stays where it was.
+   */
+  async function loadOlder() {
+    if (state.loadingOlder || state.noOlder || !state.symbol || !state.interval) return;
+    const generation = state.generation;
+    const oldest = state.bars.size > 0 ? Math.min(...state.bars.keys()) * 1000 : Date.now();
+    state.loadingOlder = true;
+    try {
+      const query = new URLSearchParams({ symbol: state.symbol, interval: state.interval, before: String(oldest), limit: '500' });
+      const res = await fetch(`/api/candles?${query}`, { cache: 'no-store' });
+      if (generation !== state.generation) return;
+      if (!res.ok) throw new Error(`/api/candles (older): HTTP ${res.status}`);
+      const body = await res.json();
+      if (body.candles.length === 0) {
+        state.noOlder = true;
+        return;
+      }
+      const visible = chart.timeScale().getVisibleRange();
+      for (const c of body.candles) if (!state.bars.has(c.windowStart / 1000)) state.bars.set(c.windowStart / 1000, c);
+      setAll([...state.bars.values()]);
+      if (visible) chart.timeScale().setVisibleRange(visible);
+    } finally {
+      state.loadingOlder = false;
+    }
+  }
+  // Scrolled (or zoomed out) to near the oldest bar: fetch the page before it.
+  chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+    if (range && range.from < 10) loadOlder().catch(report);
+  });
 
   const fmtPrice = (p) => (p === null || p === undefined ? '–' : p.toLocaleString('en-US', { maximumFractionDigits: 8 }));
   function showStats(s) {
@@ -159,6 +195,7 @@
     if (state.interval) url.searchParams.set('interval', state.interval);
     history.replaceState(null, '', url);
     state.source?.close();
+    state.noOlder = false;
     setAll([]);
     showStats(undefined);
     if (!state.symbol || !state.interval) return;

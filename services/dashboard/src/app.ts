@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { DashboardConfig } from './config.js';
 import { createFeed } from './feed.js';
+import type { CandleHistory } from './history.js';
 import { createDashboardMetrics } from './metrics.js';
 import { dashboardRoutes } from './routes.js';
 import { createSseHub } from './sse.js';
@@ -15,7 +16,7 @@ export type { HeldCandle, SymbolStats } from './store.js';
  * Kafka readers → bounded store → server-sent events and the JSON API.
  * Wires the parts; main.ts gives it a Kafka client, a registry and a logger.
  */
-export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka; registry: Registry; logger: Logger }) {
+export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka; registry: Registry; logger: Logger; history?: CandleHistory }) {
   const intervals = config.CANDLE_INTERVALS.map((i) => i.name);
   const store = createCandleStore({ intervals, historyMax: config.DASHBOARD_HISTORY_MAX, symbolsMax: config.DASHBOARD_SYMBOLS_MAX });
   const metrics = createDashboardMetrics(
@@ -68,7 +69,7 @@ export function createDashboardApp(config: DashboardConfig, deps: { kafka: Kafka
   return {
     store,
     readiness: [{ name: 'kafka', ready: () => feed.ready() }],
-    routes: dashboardRoutes({ store, sse, intervals }),
+    routes: dashboardRoutes({ store, sse, intervals, history: deps.history, historyQueried: (result) => metrics.historyQueries.inc({ result }) }),
     start: () => feed.start(),
     /** Ends the event streams, then leaves Kafka. */
     async stop() {

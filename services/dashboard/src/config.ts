@@ -1,4 +1,14 @@
-import { crossFieldChecks, env, serviceEnvSchema, kafkaEnvRefinement, kafkaEnvSchema, parseConfig, schemaRegistryEnvSchema } from '@tickerflow/common';
+import {
+  crossFieldChecks,
+  databaseEnvRefinement,
+  databaseEnvSchema,
+  env,
+  serviceEnvSchema,
+  kafkaEnvRefinement,
+  kafkaEnvSchema,
+  parseConfig,
+  schemaRegistryEnvSchema,
+} from '@tickerflow/common';
 import { z } from 'zod';
 
 export const dashboardConfigSchema = z
@@ -6,6 +16,8 @@ export const dashboardConfigSchema = z
     ...serviceEnvSchema(10_000),
     ...kafkaEnvSchema,
     ...schemaRegistryEnvSchema,
+    // The history database tickerflow-sink writes (optional): candles older than the look-back come from it.
+    ...databaseEnvSchema(false),
     TRADES_TOPIC: env.string('finnhub.trades'),
     CANDLES_TOPIC: env.string('finnhub.candles'),
     CANDLE_INTERVALS: env.intervals('1m,5m'),
@@ -22,7 +34,8 @@ export const dashboardConfigSchema = z
     // Unsent output over all clients: memory for slow readers is bounded by this, not by the client count.
     SSE_BUFFER_BYTES: env.int(64 * 1024 * 1024, 1024),
   })
-  .superRefine(kafkaEnvRefinement, crossFieldChecks);
+  .superRefine(kafkaEnvRefinement, crossFieldChecks)
+  .superRefine(databaseEnvRefinement, crossFieldChecks);
 
 export type DashboardConfig = z.infer<typeof dashboardConfigSchema>;
 

@@ -1,18 +1,38 @@
-import { createKafkajsClient, kafkaConnection, createLogger, createRegistry, logProcessWarnings, runService, serveApp } from '@tickerflow/common';
+import pg from 'pg';
+import {
+  createKafkajsClient,
+  kafkaConnection,
+  createLogger,
+  createRegistry,
+  databaseConnection,
+  logProcessWarnings,
+  runService,
+  serveApp,
+} from '@tickerflow/common';
 import { createDashboardApp } from './app.js';
 import { readDashboardConfig } from './config.js';
+import { databaseHistory } from './history.js';
 
 /** Composition root: read config, build the parts, start, wait for signals. */
 async function main() {
   const config = readDashboardConfig(process.env);
+  const database = databaseConnection(config, 'tickerflow-dashboard');
   const logger = createLogger({
     service: 'tickerflow-dashboard',
     level: config.LOG_LEVEL,
-    secrets: [config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD],
+    secrets: [config.KAFKA_SASL_PASSWORD, config.SCHEMA_REGISTRY_PASSWORD, database?.password],
   });
   logProcessWarnings(logger);
   const registry = createRegistry();
-  const app = createDashboardApp(config, { kafka: createKafkajsClient(kafkaConnection(config), 'tickerflow-dashboard', logger), registry, logger });
+  // Older history from the sink's database, when configured; an idle connection lost is logged, never fatal.
+  const pool = database && new pg.Pool({ ...database, max: 4, idleTimeoutMillis: 30_000 });
+  pool?.on('error', (err) => logger.warn({ err: { message: err.message } }, 'history database connection lost'));
+  const app = createDashboardApp(config, {
+    kafka: createKafkajsClient(kafkaConnection(config), 'tickerflow-dashboard', logger),
+    registry,
+    logger,
+    history: pool && databaseHistory(pool),
+  });
   // The app reads Kafka in the background, retrying until it answers; the page is served meanwhile.
   await serveApp(app, {
     name: 'tickerflow-dashboard',

@@ -90,7 +90,14 @@ export function createDashboardMetrics(
       for (const state of kafkaStates) this.set({ state }, state === current ? 1 : 0);
     },
   });
-  return { recordsRead, invalidRecords, lateTrades, sseEvents, sseDropped };
+  const historyQueries = new Counter({
+    name: 'tickerflow_dashboard_history_queries_total',
+    help: 'Queries of the history database (older candles for the page), by result (ok, error).',
+    labelNames: ['result'],
+    registers,
+  });
+  for (const result of ['ok', 'error']) historyQueries.inc({ result }, 0);
+  return { recordsRead, invalidRecords, lateTrades, sseEvents, sseDropped, historyQueries };
 }
 
 export type DashboardMetrics = ReturnType<typeof createDashboardMetrics>;

@@ -14,7 +14,7 @@ import type { SinkConfig } from './config.js';
 import { createPool } from './database.js';
 import { createSinkMetrics } from './metrics.js';
 
-export { migrationsDir } from './database.js';
+export { createPool, migrate, migrationsDir } from './database.js';
 
 /** Candles topic → PostgreSQL, exactly once. */
 export function createSinkApp(config: SinkConfig, deps: { registry: Registry; logger: Logger; database: DatabaseConnection }) {
