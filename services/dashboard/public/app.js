@@ -233,6 +233,8 @@
     // Only when no newer figures came over the stream meanwhile.
     if (body.stats && !statsSeen) showStats(body.stats);
     chart.timeScale().scrollToRealTime();
+    // A short (or empty) Kafka history: fill the view from the history database at once.
+    if (state.bars.size < 200) await loadOlder();
   }
 
   el.symbol.addEventListener('change', () => {

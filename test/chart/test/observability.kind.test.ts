@@ -229,15 +229,19 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
       }
     })();
     try {
-      // Pause the consumer (KEDA holds it at 0), fill the trades topic, then let it go: the lag is all there at once.
+      // Pause the consumer (KEDA holds it at 0) and fill the trades topic: the lag is all there at once.
       await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas=0', '--overwrite']);
       await eventually(async () => (await replicas()) === 0 && (await pods()).every((p) => componentOf(p) !== 'consumer'), {
         timeoutMs: 120_000,
         what: 'the consumer paused at 0 replicas',
       });
       const burst = await fillTradesTopic(kafkaBrokers, 1_500_000);
-      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas-']);
+      // One replica first, still paused: it falls behind for minutes, long enough for the alert's
+      // "high and growing" (a delta over minute steps) to hold; then KEDA takes over.
+      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas=1', '--overwrite']);
       await eventually(() => firing('TickerflowConsumerLagHigh'), { timeoutMs: 300_000, intervalMs: 2_000, what: 'TickerflowConsumerLagHigh firing' });
+      assert.equal(highest, 1, 'one replica while paused');
+      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas-']);
       await eventually(async () => highest > 1, { timeoutMs: 300_000, what: `KEDA scaled the consumer up (${burst} records of lag)` });
       await caughtUp(kafkaBrokers, { trades: 'finnhub.trades', group: 'tickerflow-candles' }, 600_000);
       await eventually(async () => (await replicas()) === 1, { timeoutMs: 300_000, intervalMs: 2_000, what: 'KEDA scaled the consumer back to 1' });
