@@ -93,9 +93,13 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
       `consumer.autoscaling.mode=keda,consumer.autoscaling.maxReplicas=${partitions},consumer.autoscaling.lagPerReplica=5000`,
       '--set',
       'consumer.autoscaling.pollingInterval=5,consumer.autoscaling.scaleDownStabilizationSeconds=30',
-      // A consumer short of CPU falls behind a full topic for minutes; each replica KEDA adds brings its own share.
+      // A slow consumer (short of CPU, small fetches: many small transactions) falls behind 20,000 trades/s; each replica KEDA adds brings its own share.
       '--set',
       'consumer.resources.requests.cpu=50m,consumer.resources.limits.cpu=100m',
+      '--set',
+      'consumer.extraEnv[0].name=CONSUMER_MAX_BYTES_PER_PARTITION',
+      '--set-string',
+      'consumer.extraEnv[0].value=16384',
       '--wait',
       '--timeout',
       '8m',
@@ -229,17 +233,10 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
       }
     })();
     try {
-      // Pause the consumer (KEDA holds it at 0) and fill the trades topic: the lag is all there at once.
-      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas=0', '--overwrite']);
-      await eventually(async () => (await replicas()) === 0 && (await pods()).every((p) => componentOf(p) !== 'consumer'), {
-        timeoutMs: 120_000,
-        what: 'the consumer paused at 0 replicas',
-      });
-      const burst = await fillTradesTopic(kafkaBrokers, 1_500_000);
-      // One replica first, still paused: it falls behind for minutes, long enough for the alert's
-      // "high and growing" (a delta over minute steps) to hold; then KEDA takes over.
+      // KEDA holds the consumer at one replica while trades come in faster than it keeps up with:
+      // the lag is high and growing (the alert's condition, a delta over minute steps), then KEDA takes over.
       await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas=1', '--overwrite']);
-      await eventually(() => firing('TickerflowConsumerLagHigh'), { timeoutMs: 300_000, intervalMs: 2_000, what: 'TickerflowConsumerLagHigh firing' });
+      const burst = await produceTradesUntil(kafkaBrokers, () => firing('TickerflowConsumerLagHigh'), { perSecond: 20_000, timeoutMs: 360_000 });
       assert.equal(highest, 1, 'one replica while paused');
       await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas-']);
       await eventually(async () => highest > 1, { timeoutMs: 300_000, what: `KEDA scaled the consumer up (${burst} records of lag)` });
@@ -277,25 +274,34 @@ async function screenshot(html: string, file: string): Promise<void> {
   }
 }
 
-/** Writes `count` trades of eight symbols into the trades topic as the producer would, event times spread over the next three minutes. */
-async function fillTradesTopic(brokers: string[], count: number): Promise<number> {
+/**
+ * Writes trades of eight symbols into the trades topic as the producer would
+ * (event time = now), about `perSecond` of them, until `done` holds; resolves
+ * with how many were written.
+ */
+async function produceTradesUntil(brokers: string[], done: () => Promise<boolean>, opts: { perSecond: number; timeoutMs: number }): Promise<number> {
   const symbols = ['AAPL', 'MSFT', 'AMZN', 'NVDA', 'GOOGL', 'META', 'TSLA', 'BINANCE:BTCUSDT'];
   const producer = new Kafka({ clientId: 'test-fill', brokers, logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
+  let n = 0;
   try {
-    const start = Date.now();
-    for (let i = 0; i < count; i += 5_000) {
-      const messages = Array.from({ length: Math.min(5_000, count - i) }, (_, j) => {
-        const n = i + j;
+    const started = Date.now();
+    const batch = Math.ceil(opts.perSecond / 10);
+    for (let round = 0; ; round++) {
+      if (Date.now() - started > opts.timeoutMs) throw new Error(`still not done after ${n} trades in ${opts.timeoutMs} ms`);
+      // Every 2 s: is it done?
+      if (round % 20 === 0 && (await done())) return n;
+      const messages = Array.from({ length: batch }, () => {
         const symbol = symbols[n % symbols.length]!;
-        const timestamp = start + Math.floor((n * 180_000) / count);
-        const trade: TradeValue = { symbol, price: 100 + (n % 13), volume: 1 + (n % 5), timestamp, conditions: [], receivedAt: timestamp };
-        return { key: symbol, value: tradeCodec.encode(trade), timestamp: String(start) };
+        const now = Date.now();
+        const trade: TradeValue = { symbol, price: 100 + (n % 13), volume: 1 + (n % 5), timestamp: now, conditions: [], receivedAt: now };
+        n++;
+        return { key: symbol, value: tradeCodec.encode(trade) };
       });
       await producer.send({ topic: 'finnhub.trades', acks: -1, messages });
+      await sleep(Math.max(0, started + ((round + 1) * 1000) / 10 - Date.now()));
     }
   } finally {
     await producer.disconnect();
   }
-  return count;
 }
