@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { loadSchema, singleObjectCodec, type Candle } from '@tickerflow/common';
+import { candleRowValues, loadSchema, singleObjectCodec, type Candle } from '@tickerflow/common';
 import { createTopic, postgresBinDir, startPostgres, startService, type KafkaBroker } from '@tickerflow/harness';
 import { cpuSeconds, peakRssBytes } from './measure.js';
 import { BENCH_SYMBOLS } from './symbols.js';
@@ -81,19 +81,9 @@ export async function benchSink(broker: KafkaBroker, workDir: string, opts: { ro
       csv,
       candles
         .map((c) =>
-          [
-            c.symbol,
-            c.interval,
-            new Date(c.windowStart).toISOString(),
-            new Date(c.windowEnd).toISOString(),
-            c.open,
-            c.high,
-            c.low,
-            c.close,
-            c.volume,
-            c.vwap,
-            c.tradeCount,
-          ].join(','),
+          candleRowValues(c)
+            .map((v) => (v instanceof Date ? v.toISOString() : v))
+            .join(','),
         )
         .join('\n') + '\n',
     );

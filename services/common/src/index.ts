@@ -15,5 +15,6 @@ export * from './kafka/index.js';
 export * from './candles/index.js';
 export * from './trades-topic.js';
 export * from './candles-topic.js';
+export * from './candles-table.js';
 export * from './symbols/configmaps.js';
 export * from './k8s/index.js';

@@ -25,6 +25,8 @@
     /** Bars shown, by window start in seconds. */
     bars: new Map(),
     lastTime: 0,
+    /** Window start (seconds) of the oldest bar shown; 0 with none. */
+    oldestTime: 0,
     source: undefined,
     /** Increases on every selection change: late answers for an old selection are ignored. */
     generation: 0,
@@ -73,7 +75,7 @@
 
   function markChart() {
     el.chart.dataset.bars = String(state.bars.size);
-    el.chart.dataset.oldest = state.bars.size > 0 ? String(Math.min(...state.bars.keys())) : '';
+    el.chart.dataset.oldest = state.oldestTime ? String(state.oldestTime) : '';
     el.chart.dataset.lastTime = state.lastTime ? String(state.lastTime) : '';
     el.chart.dataset.symbol = state.symbol;
     el.chart.dataset.interval = state.interval;
@@ -86,6 +88,7 @@
     candles.setData(sorted.map(toBar));
     volumes.setData(sorted.map(toVolume));
     state.lastTime = sorted.length > 0 ? sorted[sorted.length - 1].windowStart / 1000 : 0;
+    state.oldestTime = sorted.length > 0 ? sorted[0].windowStart / 1000 : 0;
     markChart();
   }
 
@@ -98,6 +101,7 @@
         candles.update(toBar(c), time < state.lastTime);
         volumes.update(toVolume(c), time < state.lastTime);
         if (time > state.lastTime) state.lastTime = time;
+        if (!state.oldestTime) state.oldestTime = time;
         markChart();
         return;
       } catch {
@@ -114,7 +118,7 @@
   async function loadOlder() {
     if (state.loadingOlder || state.noOlder || !state.symbol || !state.interval) return;
     const generation = state.generation;
-    const oldest = state.bars.size > 0 ? Math.min(...state.bars.keys()) * 1000 : Date.now();
+    const oldest = state.oldestTime ? state.oldestTime * 1000 : Date.now();
     state.loadingOlder = true;
     try {
       const query = new URLSearchParams({ symbol: state.symbol, interval: state.interval, before: String(oldest), limit: '500' });

@@ -178,9 +178,7 @@ export function createCandleSink(
   }
 
   return {
-    /** In the group, the consumer alive, and the database answering. */
-    ready: () => joined && !crashed && databaseUp,
-    reason: () => (!databaseUp ? 'database unreachable' : !joined ? 'not in the consumer group yet' : crashed ? 'Kafka consumer stopped' : undefined),
+    /** In the group and the consumer alive. */
     kafkaReady: () => joined && !crashed,
     databaseReady: () => databaseUp,
 

@@ -1,20 +1,5 @@
-import type { Candle } from '@tickerflow/common';
+import { CANDLE_COLUMNS as COLUMNS, candleRowValues, type Candle } from '@tickerflow/common';
 import type pg from 'pg';
-
-const COLUMNS = ['symbol', '"interval"', 'window_start', 'window_end', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'trade_count'];
-const row = (c: Candle) => [
-  c.symbol,
-  c.interval,
-  new Date(c.windowStart),
-  new Date(c.windowEnd),
-  c.open,
-  c.high,
-  c.low,
-  c.close,
-  c.volume,
-  c.vwap,
-  c.tradeCount,
-];
 
 /** Where a sink's reading of one partition stands, as the database has it. */
 export interface PartitionRef {
@@ -25,13 +10,12 @@ export interface PartitionRef {
 
 export type WriteResult = { kind: 'committed'; rows: number } | { kind: 'fenced'; stored: bigint };
 
-/** The next offset to read, as stored with the rows; undefined before the first write. */
-export async function storedOffset(db: pg.Pool, ref: PartitionRef): Promise<bigint | undefined> {
-  const { rows } = await db.query<{ next_offset: string }>('SELECT next_offset FROM kafka_offsets WHERE group_id = $1 AND topic = $2 AND "partition" = $3', [
-    ref.group,
-    ref.topic,
-    ref.partition,
-  ]);
+/** The next offset to read, as stored with the rows; undefined before the first write. `forUpdate` locks the row (inside a transaction). */
+export async function storedOffset(db: pg.Pool | pg.PoolClient, ref: PartitionRef, forUpdate = false): Promise<bigint | undefined> {
+  const { rows } = await db.query<{ next_offset: string }>(
+    `SELECT next_offset FROM kafka_offsets WHERE group_id = $1 AND topic = $2 AND "partition" = $3${forUpdate ? ' FOR UPDATE' : ''}`,
+    [ref.group, ref.topic, ref.partition],
+  );
   return rows[0] ? BigInt(rows[0].next_offset) : undefined;
 }
 
@@ -60,11 +44,7 @@ export async function writeCandles(
       );
       if (inserted.rowCount !== 1) return await fenced(client, ref);
     } else {
-      const { rows } = await client.query<{ next_offset: string }>(
-        'SELECT next_offset FROM kafka_offsets WHERE group_id = $1 AND topic = $2 AND "partition" = $3 FOR UPDATE',
-        [ref.group, ref.topic, ref.partition],
-      );
-      if (rows[0]?.next_offset !== String(expected)) return await fenced(client, ref);
+      if ((await storedOffset(client, ref, true)) !== expected) return await fenced(client, ref);
       await client.query('UPDATE kafka_offsets SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND "partition" = $3', [
         ref.group,
         ref.topic,
@@ -80,7 +60,7 @@ export async function writeCandles(
          ON CONFLICT (symbol, "interval", window_start) DO UPDATE SET ${COLUMNS.slice(3)
            .map((col) => `${col} = EXCLUDED.${col}`)
            .join(', ')}`,
-        chunk.flatMap(row),
+        chunk.flatMap((c) => [...candleRowValues(c)]),
       );
     }
     await client.query('COMMIT');
@@ -97,9 +77,5 @@ export async function writeCandles(
 
 async function fenced(client: pg.PoolClient, ref: PartitionRef): Promise<WriteResult> {
   await client.query('ROLLBACK');
-  const { rows } = await client.query<{ next_offset: string }>(
-    'SELECT next_offset FROM kafka_offsets WHERE group_id = $1 AND topic = $2 AND "partition" = $3',
-    [ref.group, ref.topic, ref.partition],
-  );
-  return { kind: 'fenced', stored: BigInt(rows[0]?.next_offset ?? 0) };
+  return { kind: 'fenced', stored: (await storedOffset(client, ref)) ?? 0n };
 }

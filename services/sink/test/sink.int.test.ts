@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pg from 'pg';
-import { loadSchema, singleObjectCodec, type Candle } from '@tickerflow/common';
+import { candleFromRow, loadSchema, singleObjectCodec, type Candle, type CandleRow } from '@tickerflow/common';
 import { seededRandom } from '@tickerflow/common/testing';
 import {
   committedCandles,
@@ -62,32 +62,6 @@ class CandleWriter {
   }
 }
 
-interface Row {
-  symbol: string;
-  interval: string;
-  window_start: Date;
-  window_end: Date;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  vwap: number;
-  trade_count: number;
-}
-const fromRow = (r: Row): Candle => ({
-  symbol: r.symbol,
-  interval: r.interval,
-  windowStart: r.window_start.getTime(),
-  windowEnd: r.window_end.getTime(),
-  open: r.open,
-  high: r.high,
-  low: r.low,
-  close: r.close,
-  volume: r.volume,
-  vwap: r.vwap,
-  tradeCount: r.trade_count,
-});
 /** The two sets of candles are equal; on failure, says how many differ and shows a few (not thousands of lines). */
 function assertSameCandles(actual: Candle[], expected: Candle[], context: string) {
   const text = (c: Candle) =>
@@ -118,7 +92,7 @@ describe('tickerflow-sink: candles topic → PostgreSQL, exactly once', () => {
   const tableRows = async (): Promise<Candle[]> => {
     const c = await client();
     try {
-      return (await c.query<Row>('SELECT * FROM candles')).rows.map(fromRow);
+      return (await c.query<CandleRow>('SELECT * FROM candles')).rows.map(candleFromRow);
     } finally {
       await c.end();
     }
