@@ -1,11 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const secondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-/** Why a candles-topic record is skipped: what the Avro decode and the candle checks can say. */
-export const skippedReasons = ['bad-magic', 'unknown-fingerprint', 'unknown-schema-id', 'bad-body', 'empty-value', 'invalid-candle', 'key-mismatch'] as const;
 
-/** The sink's metrics (prefix tickerflow_sink_); series with known labels start at 0. */
-export function createSinkMetrics(registry: Registry) {
+/** The sink's metrics (prefix tickerflow_sink_); series with known labels start at 0 for each table written. */
+export function createSinkMetrics(registry: Registry, tables: readonly { table: string; skipReasons: readonly string[] }[]) {
   const registers = [registry];
   const rowsWritten = new Counter({
     name: 'tickerflow_sink_rows_written_total',
@@ -13,28 +11,31 @@ export function createSinkMetrics(registry: Registry) {
     labelNames: ['table'],
     registers,
   });
-  rowsWritten.inc({ table: 'candles' }, 0);
   const recordsSkipped = new Counter({
     name: 'tickerflow_sink_records_skipped_total',
-    help: 'Input records that could not be used (undecodable or invalid), counted and skipped, by reason.',
-    labelNames: ['reason'],
+    help: 'Input records that could not be used (undecodable or invalid), counted and skipped, by table and reason.',
+    labelNames: ['table', 'reason'],
     registers,
   });
-  for (const reason of skippedReasons) recordsSkipped.inc({ reason }, 0);
   const transactions = new Counter({
     name: 'tickerflow_sink_transactions_total',
-    help: 'Database transactions (rows and offsets), by result: committed, failed (the database erred; retried), fenced (another instance had moved the offset on).',
-    labelNames: ['result'],
+    help: 'Database transactions (rows and offsets), by table and result: committed, failed (the database erred; retried), fenced (another instance had moved the offset on).',
+    labelNames: ['table', 'result'],
     registers,
   });
-  for (const result of ['committed', 'failed', 'fenced']) transactions.inc({ result }, 0);
+  for (const { table, skipReasons } of tables) {
+    rowsWritten.inc({ table }, 0);
+    for (const reason of skipReasons) recordsSkipped.inc({ table, reason }, 0);
+    for (const result of ['committed', 'failed', 'fenced']) transactions.inc({ table, result }, 0);
+  }
   return {
     rowsWritten,
     recordsSkipped,
     transactions,
     batchDuration: new Histogram({
       name: 'tickerflow_sink_batch_duration_seconds',
-      help: 'Write one fetched batch and its offset in one database transaction.',
+      help: 'Write one fetched batch and its offset in one database transaction, by table.',
+      labelNames: ['table'],
       buckets: secondsBuckets,
       registers,
     }),

@@ -1,4 +1,3 @@
-import { CANDLE_COLUMNS as COLUMNS, candleRowValues, type Candle } from '@tickerflow/common';
 import type pg from 'pg';
 
 /** Where a sink's reading of one partition stands, as the database has it. */
@@ -20,18 +19,17 @@ export async function storedOffset(db: pg.Pool | pg.PoolClient, ref: PartitionRe
 }
 
 /**
- * One transaction: the candles (multi-row INSERTs; a candle already there is
- * replaced, as in a compacted topic) and the partition's next offset. The
- * offset row is locked and must still be `expected` (undefined: no row yet),
- * so an instance that lost the partition without knowing it writes nothing.
+ * One transaction: the rows (written by `insert`, which says how many) and
+ * the partition's next offset. The offset row is locked and must still be
+ * `expected` (undefined: no row yet), so an instance that lost the partition
+ * without knowing it writes nothing.
  */
-export async function writeCandles(
+export async function writeWithOffset(
   db: pg.Pool,
   ref: PartitionRef,
   expected: bigint | undefined,
   next: bigint,
-  candles: readonly Candle[],
-  rowsPerInsert: number,
+  insert: (client: pg.PoolClient) => Promise<number>,
 ): Promise<WriteResult> {
   const client = await db.connect();
   let broken = false;
@@ -52,19 +50,9 @@ export async function writeCandles(
         String(next),
       ]);
     }
-    for (let i = 0; i < candles.length; i += rowsPerInsert) {
-      const chunk = candles.slice(i, i + rowsPerInsert);
-      const values = chunk.map((_, r) => `(${COLUMNS.map((__, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`).join(', ');
-      await client.query(
-        `INSERT INTO candles (${COLUMNS.join(', ')}) VALUES ${values}
-         ON CONFLICT (symbol, "interval", window_start) DO UPDATE SET ${COLUMNS.slice(3)
-           .map((col) => `${col} = EXCLUDED.${col}`)
-           .join(', ')}`,
-        chunk.flatMap((c) => [...candleRowValues(c)]),
-      );
-    }
+    const rows = await insert(client);
     await client.query('COMMIT');
-    return { kind: 'committed', rows: candles.length };
+    return { kind: 'committed', rows };
   } catch (err) {
     broken = true;
     await client.query('ROLLBACK').catch(() => undefined);

@@ -1,25 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  backoffDelay,
-  onConsumerGaveUp,
-  candleKey,
-  InvalidRecordError,
-  readCandlesTopicRecord,
-  worthLogging,
-  type Candle,
-  type Logger,
-  type ReaderCodec,
-} from '@tickerflow/common';
+import { backoffDelay, onConsumerGaveUp, InvalidRecordError, type Logger } from '@tickerflow/common';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { storedOffset, writeCandles, type PartitionRef } from './candle-store.js';
-import { migrate } from './database.js';
+import type { DatabaseHealth } from './database-health.js';
 import type { SinkMetrics } from './metrics.js';
+import { storedOffset, writeWithOffset, type PartitionRef } from './offsets.js';
+import type { TableSpec } from './tables/table.js';
 
-export interface CandleSinkOptions {
+export interface TopicSinkOptions {
   topic: string;
   group: string;
-  rowsPerInsert: number;
   maxBytesPerPartition: number;
   sessionTimeoutMs: number;
 }
@@ -34,43 +24,27 @@ interface Owned {
 }
 
 /**
- * Candles topic (read_committed) → PostgreSQL, exactly once: each batch's
- * candles and the partition's next offset commit in one database
+ * One topic (read_committed) → one PostgreSQL table, exactly once: each
+ * batch's rows and the partition's next offset commit in one database
  * transaction, and reading resumes where the database says, whatever Kafka's
  * group offsets say (they are only committed afterwards, for lag tools).
  */
-export function createCandleSink(
-  options: CandleSinkOptions,
-  deps: { kafka: Kafka; db: pg.Pool; codec: ReaderCodec<Candle>; metrics: SinkMetrics; logger: Logger; now?: () => number },
+export function createTopicSink<Row>(
+  options: TopicSinkOptions,
+  spec: TableSpec<Row>,
+  deps: { kafka: Kafka; db: pg.Pool; health: DatabaseHealth; metrics: SinkMetrics; logger: Logger; now?: () => number },
 ) {
-  const { kafka, db, codec, metrics, logger } = deps;
+  const { kafka, db, health, metrics } = deps;
+  const logger = deps.logger.child({ topic: options.topic, table: spec.table });
   const now = deps.now ?? Date.now;
   const { topic, group } = options;
+  const { table } = spec;
   const ref = (partition: number): PartitionRef => ({ group, topic, partition });
   const owned = new Map<number, Owned>();
   let consumer: Consumer | undefined;
   let generation = 0;
   let joined = false;
   let crashed = false;
-  let databaseUp = false;
-  let failuresInARow = 0;
-  let stopped = false;
-  let pinger: NodeJS.Timeout | undefined;
-  let fail: (err: Error) => void = () => undefined;
-
-  function databaseWorked() {
-    databaseUp = true;
-    failuresInARow = 0;
-    metrics.databaseUp.set(1);
-  }
-  /** Counts a database failure, logs the first and every tenth, and waits a growing delay before the batch comes back. */
-  async function databaseFailed(err: unknown, what: string) {
-    databaseUp = false;
-    metrics.databaseUp.set(0);
-    failuresInARow++;
-    if (worthLogging(failuresInARow)) logger.warn({ err: { message: (err as Error).message }, failuresInARow }, what);
-    await sleep(backoffDelay(failuresInARow - 1, { initialMs: 200, maxMs: 10_000 }));
-  }
 
   /** The partition's reading position from the database, taken afresh after every rebalance; undefined when a seek was made instead. */
   async function own(payload: EachBatchPayload): Promise<Owned | undefined> {
@@ -88,22 +62,22 @@ export function createCandleSink(
     return o;
   }
 
-  /** The batch's candles (skipping what is already stored), and the unusable records counted by reason. */
-  function decode(payload: EachBatchPayload, from: bigint | undefined): Candle[] {
-    const byKey = new Map<string, Candle>();
+  /** The batch's rows (skipping what is already stored); unusable records are counted by reason. */
+  function read(payload: EachBatchPayload, from: bigint | undefined): Row[] {
+    const rows: Row[] = [];
+    const { partition } = payload.batch;
     for (const m of payload.batch.messages) {
       if (from !== undefined && BigInt(m.offset) < from) continue;
       try {
-        const candle = readCandlesTopicRecord(codec, m);
-        // One row per key and statement: the later record wins, as in a compacted topic.
-        byKey.set(candleKey(candle), candle);
+        const row = spec.read(m, partition);
+        if (row !== undefined) rows.push(row);
       } catch (err) {
         if (!(err instanceof InvalidRecordError)) throw err;
-        metrics.recordsSkipped.inc({ reason: err.reason });
-        logger.warn({ partition: payload.batch.partition, offset: m.offset, reason: err.reason }, 'candle record skipped');
+        metrics.recordsSkipped.inc({ table, reason: err.reason });
+        logger.warn({ partition, offset: m.offset, reason: err.reason }, 'record skipped');
       }
     }
-    return [...byKey.values()];
+    return rows;
   }
 
   async function eachBatch(payload: EachBatchPayload) {
@@ -115,7 +89,7 @@ export function createCandleSink(
     try {
       o = await own(payload);
     } catch (err) {
-      await databaseFailed(err, 'cannot read the stored offset; retrying');
+      await health.failed(err, 'cannot read the stored offset; retrying');
       return;
     }
     if (!o) return;
@@ -126,26 +100,28 @@ export function createCandleSink(
     }
     try {
       // Writer schemas of Confluent-framed records, from the registry (cached).
-      await codec.prepare(batch.messages.map((m) => m.value));
+      await spec.prepare(batch.messages.map((m) => m.value));
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message } }, 'cannot read writer schemas from the registry; retrying the batch');
       await sleep(backoffDelay(0, { initialMs: 500, maxMs: 5_000 }));
       return;
     }
-    const candles = decode(payload, o.expected);
+    const rows = read(payload, o.expected);
     let result;
     try {
-      result = await writeCandles(db, ref(partition), o.expected, next, candles, options.rowsPerInsert);
+      await spec.ensure?.(db, rows);
+      result = await writeWithOffset(db, ref(partition), o.expected, next, (client) => spec.insert(client, rows));
     } catch (err) {
-      metrics.transactions.inc({ result: 'failed' });
+      metrics.transactions.inc({ table, result: 'failed' });
+      spec.forget?.();
       // Whether the COMMIT got through is unknown: the stored offset is read again before the batch is retried.
       owned.delete(partition);
-      await databaseFailed(err, 'database transaction failed; retrying the batch');
+      await health.failed(err, 'database transaction failed; retrying the batch');
       return;
     }
-    databaseWorked();
+    health.worked();
     if (result.kind === 'fenced') {
-      metrics.transactions.inc({ result: 'fenced' });
+      metrics.transactions.inc({ table, result: 'fenced' });
       logger.warn(
         { partition, expected: String(o.expected), stored: String(result.stored) },
         'another instance moved the partition on; reading from the stored offset',
@@ -153,47 +129,22 @@ export function createCandleSink(
       owned.delete(partition);
       return;
     }
-    metrics.transactions.inc({ result: 'committed' });
-    metrics.rowsWritten.inc({ table: 'candles' }, result.rows);
+    metrics.transactions.inc({ table, result: 'committed' });
+    metrics.rowsWritten.inc({ table }, result.rows);
     o.expected = next;
     payload.resolveOffset(batch.lastOffset());
     metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - next)));
-    metrics.batchDuration.observe((now() - started) / 1000);
+    metrics.batchDuration.observe({ table }, (now() - started) / 1000);
     // For lag tools only: the database is the source of truth.
     void consumer!.commitOffsets([{ topic, partition, offset: String(next) }]).catch(() => undefined);
-  }
-
-  /** Until the schema is current: the database may come up after the sink. */
-  async function migrateWhenReachable() {
-    for (let attempt = 0; !stopped; attempt++) {
-      try {
-        const ran = await migrate(db, logger);
-        databaseWorked();
-        logger.info({ migrations: ran }, ran.length > 0 ? 'database schema migrated' : 'database schema current');
-        return;
-      } catch (err) {
-        await databaseFailed(err, 'cannot migrate the database schema; retrying');
-      }
-    }
   }
 
   return {
     /** In the group and the consumer alive. */
     kafkaReady: () => joined && !crashed,
-    databaseReady: () => databaseUp,
 
-    async start(ctx: { fail: (err: Error) => void } = { fail: () => undefined }) {
-      fail = ctx.fail;
-      await migrateWhenReachable();
-      if (stopped) return;
-      // Readiness follows the database while no batch comes.
-      pinger = setInterval(() => {
-        db.query('SELECT 1').then(databaseWorked, (err: unknown) => {
-          databaseUp = false;
-          metrics.databaseUp.set(0);
-          logger.debug({ err: { message: (err as Error).message } }, 'database ping failed');
-        });
-      }, 5_000);
+    /** Joins the group and runs; `fail` is called if the consumer gives up for good. */
+    async start(fail: (err: Error) => void) {
       consumer = kafka.consumer({
         groupId: group,
         readUncommitted: false,
@@ -221,12 +172,9 @@ export function createCandleSink(
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
     },
 
-    /** Finishes the batch in hand, leaves the group, closes the database pool. */
-    async stop() {
-      stopped = true;
-      clearInterval(pinger);
-      await consumer?.disconnect();
-      await db.end();
-    },
+    /** Finishes the batch in hand and leaves the group. */
+    stop: async () => consumer?.disconnect(),
   };
 }
+
+export type TopicSink = ReturnType<typeof createTopicSink>;
