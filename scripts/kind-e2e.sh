@@ -3,7 +3,8 @@
 # install, TickerSubscription → candles → the page, upgrade, leader handover,
 # RBAC, uninstall) against the public images, for a machine with
 # Docker and internet: kind's own node image (kindest/node), the Dockerfile's
-# default base node:24-bookworm-slim, and Kafka on eclipse-temurin:17-jre.
+# default base node:24-bookworm-slim, Kafka on eclipse-temurin:17-jre and
+# PostgreSQL 15 on debian:bookworm-slim.
 # The tests are the ones `npm test` runs on the locally built cluster.
 # Uses kind from PATH when present (KIND_BIN overrides); the harness's Kafka
 # jars, etcd, kube-apiserver and kubectl are installed as for `npm test`.

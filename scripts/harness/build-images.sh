@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every image the kind cluster needs, from the package registries only
 # (nothing is pulled): a Debian bookworm root filesystem by debootstrap, the
-# Node 24 and Java 17 runtimes, Kafka, the Kubernetes control-plane images,
+# Node 24 and Java 17 runtimes, Kafka, PostgreSQL 15, the Kubernetes control-plane images,
 # etcd, CoreDNS, pause, the storage provisioner, Cilium (the pod network and
 # NetworkPolicy enforcer), Prometheus Operator, Prometheus and KEDA (what
 # users run next to the chart), and the kind node image with all of them
@@ -11,6 +11,8 @@
 #   build-images.sh --print-tags  print the tags as JSON (nothing is built)
 #   build-images.sh --public-kafka TAG  only the Kafka image, on a public Java 17
 #                                 runtime (scripts/kind-e2e.sh, with internet)
+#   build-images.sh --public-postgres TAG  only the PostgreSQL image, on the public
+#                                 debian:bookworm-slim (scripts/kind-e2e.sh)
 source "$(dirname "$0")/lib.sh"
 here="$(cd "$(dirname "$0")" && pwd)"
 recipes="$here/images"
@@ -23,6 +25,7 @@ debian="$repo/debian:bookworm-$(recipe_hash helper)"
 node="$repo/node:$TICKERFLOW_NODE_VERSION-$(recipe_hash node)"
 java="$repo/java:17-$(recipe_hash java)"
 kafka="$repo/kafka:$KAFKA_VERSION-$(recipe_hash kafka)"
+postgres="$repo/postgres:15-$(recipe_hash postgres)"
 helper="$repo/helper:bookworm-$(recipe_hash helper)"
 kube_repo="$repo/k8s"
 pause="$kube_repo/pause:${pause_version:-3.10.2}"
@@ -37,12 +40,17 @@ prometheus="$repo/prometheus:$PROMETHEUS_VERSION"
 keda="$repo/keda:$KEDA_VERSION"
 keda_adapter="$repo/keda-metrics-apiserver:$KEDA_VERSION"
 monitoring_images=("$prometheus_operator" "$prometheus" "$keda" "$keda_adapter")
-# The node image also depends on how this script assembles it and on Cilium's values.
-kind_node="$repo/kind-node:$K8S_VERSION-$( (recipe_hash kind-node kube-proxy cilium; cat "$here/build-images.sh" "$cilium_values" | sha256sum) | sha256sum | cut -c1-10)"
+# What the node image preloads; its tag also hashes these tags (versions, recipe
+# hashes), the node-side versions, how kind-node-image.sh assembles it and Cilium's values.
+node_images=("$kube_repo"/kube-{apiserver,controller-manager,scheduler,proxy}:"$K8S_VERSION"
+  "$etcd" "$coredns" "$pause" "$helper" "$local_path" "$cilium" "${monitoring_images[@]}")
+kind_node="$repo/kind-node:$K8S_VERSION-$( (recipe_hash kind-node kube-proxy cilium
+  echo "${node_images[*]} $CONTAINERD_VERSION $RUNC_VERSION $CNI_PLUGINS_VERSION $HELM_VERSION"
+  cat "$here/kind-node-image.sh" "$cilium_values") | sha256sum | cut -c1-10)"
 
 if [ "${1:-}" = "--print-tags" ]; then
   cat <<JSON
-{"debian":"$debian","node":"$node","java":"$java","kafka":"$kafka","helper":"$helper","kindNode":"$kind_node",
+{"debian":"$debian","node":"$node","java":"$java","kafka":"$kafka","postgres":"$postgres","helper":"$helper","kindNode":"$kind_node",
  "kubeRepository":"$kube_repo","kubernetesVersion":"$K8S_VERSION","etcdTag":"$ETCD_VERSION","corednsTag":"$COREDNS_VERSION",
  "pause":"$pause","localPathProvisioner":"$local_path","cilium":"$cilium",
  "prometheusOperator":"$prometheus_operator","prometheus":"$prometheus",
@@ -55,6 +63,11 @@ if [ "${1:-}" = "--public-kafka" ]; then
   ctx=$(mktemp -d) && trap 'rm -rf "$ctx"' EXIT
   cp -r "$recipes/kafka/." "$TICKERFLOW_CACHE/kafka/$KAFKA_VERSION/lib" "$ctx/"
   docker build -q -t "$2" --build-arg JAVA_IMAGE=eclipse-temurin:17-jre "$ctx" >/dev/null
+  exit 0
+fi
+
+if [ "${1:-}" = "--public-postgres" ]; then
+  docker build -q -t "$2" --build-arg DEBIAN_IMAGE=debian:bookworm-slim "$recipes/postgres" >/dev/null
   exit 0
 fi
 
@@ -123,6 +136,8 @@ if ! have "$kafka"; then
   mkdir -p "$staging/kafka" && cp -r "$recipes/kafka/." "$TICKERFLOW_CACHE/kafka/$KAFKA_VERSION/lib" "$staging/kafka/"
   build "$kafka" "$staging/kafka" --build-arg "JAVA_IMAGE=$java"
 fi
+# PostgreSQL 15 from Debian's packages, for tests that need a database in the cluster (not preloaded).
+build "$postgres" "$recipes/postgres" --build-arg "DEBIAN_IMAGE=$debian"
 
 # Kubernetes' images, from the binaries install-k8s.sh and install-kind.sh built.
 import_static "$kube_repo/kube-apiserver:$K8S_VERSION" '[]' "$k8s/bin/kube-apiserver"
@@ -157,43 +172,10 @@ import_rootfs "$prometheus" '["/bin/prometheus"]' 65534:65534 "$TICKERFLOW_CACHE
 import_rootfs "$keda" '["/keda"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs/operator"
 import_rootfs "$keda_adapter" '["/keda-adapter"]' 65532:65532 "$TICKERFLOW_CACHE/keda/$KEDA_VERSION/rootfs/adapter"
 
-# The kind node image: its base, then every image above preloaded into containerd.
-if ! have "$kind_node"; then
-  base="$kind_node-base"
-  ctx="$staging/kind-node"
-  mkdir -p "$ctx/bin/cni"
-  cp -r "$recipes/kind-node/." "$ctx/"
-  # kind applies /kind/manifests/default-cni.yaml at cluster creation: Cilium, rendered from its chart.
-  "$TICKERFLOW_CACHE/helm/$HELM_VERSION/bin/helm" template cilium "$TICKERFLOW_CACHE/cilium/$CILIUM_VERSION/chart" \
-    --namespace kube-system --kube-version "$K8S_VERSION" -f "$cilium_values" \
-    --set "image.override=$cilium" --set "operator.image.override=$cilium" >"$ctx/files/kind/manifests/default-cni.yaml"
-  cp "$TICKERFLOW_CACHE/containerd/$CONTAINERD_VERSION/bin/"* "$TICKERFLOW_CACHE/runc/$RUNC_VERSION/bin/runc" \
-    "$k8s/node/kubelet" "$k8s/node/kubeadm" "$k8s/bin/kubectl" "$ctx/bin/"
-  cp "$TICKERFLOW_CACHE/cni-plugins/$CNI_PLUGINS_VERSION/bin/"* "$ctx/bin/cni/"
-  printf '%s' "$K8S_VERSION" >"$ctx/files/kind/version"
-  sed -i "s|@PAUSE_IMAGE@|$pause|g; s|@HELPER_IMAGE@|$helper|g; s|@LOCAL_PATH_IMAGE@|$local_path|g" \
-    "$ctx/files/etc/containerd/config.toml" "$ctx/files/kind/manifests/"*.yaml
-  build "$base" "$ctx" --build-arg "DEBIAN_IMAGE=$debian"
-  log "preloading images into $kind_node"
-  cid=$(docker run -d --entrypoint sleep --security-opt seccomp=unconfined "$base" infinity)
-  docker exec "$cid" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
-  for _ in $(seq 1 60); do docker exec "$cid" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
-  for image in "$kube_repo"/kube-{apiserver,controller-manager,scheduler,proxy}:"$K8S_VERSION" \
-    "$etcd" "$coredns" "$pause" "$helper" "$local_path" "$cilium" "${monitoring_images[@]}"; do
-    docker save "$image" | docker exec -i "$cid" ctr --namespace=k8s.io images import \
-      --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
-  done
-  docker exec "$cid" ctr --namespace=k8s.io images list -q | grep "^$repo/" | sort >"$staging/preloaded"
-  docker exec "$cid" pkill containerd
-  for _ in $(seq 1 20); do docker exec "$cid" pgrep -x containerd >/dev/null || break; sleep 0.5; done
-  docker exec "$cid" rm -f /tmp/containerd.log
-  docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' "$cid" "$kind_node" >/dev/null
-  docker rm -f -v "$cid" >/dev/null
-  docker rmi "$base" >/dev/null
-  log "$kind_node holds: $(tr '\n' ' ' <"$staging/preloaded")"
-fi
+# The kind node image, with every image in node_images preloaded.
+source "$here/kind-node-image.sh"
 # Earlier recipes' images go, so the cache does not grow with every change.
-current=" $debian $helper $node $java $kafka $kind_node $kube_repo/kube-apiserver:$K8S_VERSION $kube_repo/kube-controller-manager:$K8S_VERSION"
+current=" $debian $helper $node $java $kafka $postgres $kind_node $kube_repo/kube-apiserver:$K8S_VERSION $kube_repo/kube-controller-manager:$K8S_VERSION"
 current+=" $kube_repo/kube-scheduler:$K8S_VERSION $kube_proxy $etcd $coredns $local_path $pause $cilium ${monitoring_images[*]} $repo/tickerflow:test "
 docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo/" | while read -r ref; do
   [[ "$current" == *" $ref "* ]] || docker rmi "$ref" >/dev/null 2>&1 || true

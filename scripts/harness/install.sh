@@ -22,6 +22,7 @@ step debian install-debian.sh & debian=$!
 step kafka install-kafka.sh && step avro install-avro.sh && step registry install-registry.sh && step node-legacy install-node-legacy.sh & kafka=$!
 step etcd install-etcd.sh
 step helm install-helm.sh
+step crds install-crds.sh
 step kubernetes install-k8s.sh
 step cilium install-cilium.sh
 step monitoring install-monitoring.sh

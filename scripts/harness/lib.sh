@@ -33,6 +33,8 @@ CILIUM_VERSION="${CILIUM_VERSION:-v1.20.2}" # as in cilium/go.mod
 PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.93.0}"
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v3.13.1}" # Go module v0.313.1
 KEDA_VERSION="${KEDA_VERSION:-v2.20.2}"
+# The chart's CloudNativePG Cluster is validated against this operator's CRD.
+CNPG_VERSION="${CNPG_VERSION:-v1.30.1}"
 
 log() { printf '[harness] %s\n' "$*" >&2; }
 

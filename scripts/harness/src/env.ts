@@ -16,7 +16,8 @@ export function requireEnv(
     | 'KIND_OFFLINE_NETWORK'
     | 'KIND_OFFLINE_BRIDGE'
     | 'TICKERFLOW_IMAGE'
-    | 'TICKERFLOW_KAFKA_IMAGE',
+    | 'TICKERFLOW_KAFKA_IMAGE'
+    | 'TICKERFLOW_POSTGRES_IMAGE',
 ): string {
   const value = process.env[name];
   if (!value) {

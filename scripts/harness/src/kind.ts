@@ -10,6 +10,8 @@ const execFileAsync = promisify(execFile);
 export interface LocalImages {
   node: string;
   kafka: string;
+  /** PostgreSQL 15 from Debian's packages (not preloaded: loaded into the node per run). */
+  postgres: string;
   helper: string;
   kindNode: string;
   kubeRepository: string;
@@ -30,6 +32,8 @@ export interface KindCluster {
   readonly productImage: string;
   /** A single-node Kafka on the local Java image, loaded into the node. */
   readonly kafkaImage: string;
+  /** PostgreSQL 15 from Debian's packages on the local Debian image, loaded into the node. */
+  readonly postgresImage: string;
   /** How long `kind create cluster` took, in seconds. */
   readonly createSeconds: number;
   /** With the local images: the Docker network the node runs on, whose bridge may only talk to itself and the host (no registry is reachable). */
@@ -57,8 +61,9 @@ export async function localImages(): Promise<LocalImages> {
 
 /**
  * TICKERFLOW_KIND_IMAGES=public (scripts/kind-e2e.sh, on a machine with
- * internet): kind's own node image, the Dockerfile's default node:24-bookworm-slim
- * and the Kafka image on a public Java 17 runtime, instead of the local builds.
+ * internet): kind's own node image, the Dockerfile's default node:24-bookworm-slim,
+ * the Kafka image on a public Java 17 runtime and the PostgreSQL image on
+ * debian:bookworm-slim, instead of the local builds.
  */
 const publicImages = () => process.env.TICKERFLOW_KIND_IMAGES === 'public';
 
@@ -114,8 +119,8 @@ async function createOfflineNetwork(env: NodeJS.ProcessEnv, id: string) {
 
 /**
  * A single-node kind cluster from the node image the harness built (run
- * `scripts/harness/install.sh` first), with the product's image and the Kafka
- * image loaded, on a Docker network with no way out (Cilium, preloaded, is its
+ * `scripts/harness/install.sh` first), with the product's image, the Kafka
+ * image and the PostgreSQL image loaded, on a Docker network with no way out (Cilium, preloaded, is its
  * pod network and NetworkPolicy enforcer). Docker is the machine's when it answers, otherwise the
  * harness's own daemon, which `delete()` stops again.
  */
@@ -127,6 +132,7 @@ export async function startKindCluster(workDir: string): Promise<KindCluster> {
   const images = publicImages() ? undefined : await localImages();
   const productImage = 'tickerflow.local/tickerflow:test';
   const kafkaImage = images?.kafka ?? 'tickerflow.local/kafka:public';
+  const postgresImage = images?.postgres ?? 'tickerflow.local/postgres:public';
   let created = false;
   let network: Awaited<ReturnType<typeof createOfflineNetwork>> | undefined;
   const remove = async () => {
@@ -147,7 +153,7 @@ export async function startKindCluster(workDir: string): Promise<KindCluster> {
     const started = Date.now();
     let createSeconds = 0;
     created = true;
-    const [cluster, build, kafka] = await Promise.allSettled([
+    const [cluster, build, kafka, postgres] = await Promise.allSettled([
       run(
         binaries.kind,
         ['create', 'cluster', '--name', name, ...nodeImage, '--config', configFile, '--kubeconfig', kubeconfig, '--wait', '300s'],
@@ -161,13 +167,15 @@ export async function startKindCluster(workDir: string): Promise<KindCluster> {
         'docker build of the product image',
       ),
       images ? undefined : run('bash', [script('build-images.sh'), '--public-kafka', kafkaImage], env, 'the Kafka image on a public Java runtime'),
+      images ? undefined : run('bash', [script('build-images.sh'), '--public-postgres', postgresImage], env, 'the PostgreSQL image on a public Debian'),
     ]);
     if (cluster.status === 'rejected') throw cluster.reason;
     if (build.status === 'rejected') throw build.reason;
     if (kafka.status === 'rejected') throw kafka.reason;
-    await run(binaries.kind, ['load', 'docker-image', '--name', name, productImage, kafkaImage], env, 'kind load docker-image');
+    if (postgres.status === 'rejected') throw postgres.reason;
+    await run(binaries.kind, ['load', 'docker-image', '--name', name, productImage, kafkaImage, postgresImage], env, 'kind load docker-image');
     const offlineNetwork = network && { name: network.name, bridge: network.bridge };
-    return { name, kubeconfig, dockerHost, productImage, kafkaImage, createSeconds, offlineNetwork, delete: remove };
+    return { name, kubeconfig, dockerHost, productImage, kafkaImage, postgresImage, createSeconds, offlineNetwork, delete: remove };
   } catch (err) {
     await remove();
     throw err;

@@ -18,6 +18,7 @@ export const versions = {
   prometheusOperator: process.env.PROMETHEUS_OPERATOR_VERSION ?? 'v0.93.0',
   prometheus: process.env.PROMETHEUS_VERSION ?? 'v3.13.1',
   keda: process.env.KEDA_VERSION ?? 'v2.20.2',
+  cloudnativePg: process.env.CNPG_VERSION ?? 'v1.30.1',
 } as const;
 
 export const cacheDir = process.env.TICKERFLOW_CACHE ?? join(homedir(), '.cache', 'tickerflow');

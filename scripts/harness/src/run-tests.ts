@@ -57,6 +57,7 @@ async function main(): Promise<number> {
         DOCKER_HOST: kind.dockerHost,
         TICKERFLOW_IMAGE: kind.productImage,
         TICKERFLOW_KAFKA_IMAGE: kind.kafkaImage,
+        TICKERFLOW_POSTGRES_IMAGE: kind.postgresImage,
         ...(kind.offlineNetwork && { KIND_OFFLINE_NETWORK: kind.offlineNetwork.name, KIND_OFFLINE_BRIDGE: kind.offlineNetwork.bridge }),
       }),
     });

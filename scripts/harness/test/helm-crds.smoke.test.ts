@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { kubeconfigPath } from '../src/env.js';
-import { binaries, repoRoot, sharedDir, versions } from '../src/paths.js';
+import { upstreamCrdFiles } from '../src/crds.js';
+import { binaries, repoRoot, versions } from '../src/paths.js';
 
 const run = promisify(execFile);
 const fixtures = join(repoRoot, 'scripts', 'harness', 'test', 'fixtures');
@@ -23,9 +23,8 @@ describe('kubectl and helm against the harness kube-apiserver', () => {
   });
 
   it('installs every upstream CRD and accepts a sample object of each kind', async () => {
-    const upstream = join(sharedDir, 'crds', 'upstream');
-    const files = readdirSync(upstream).flatMap((d) => readdirSync(join(upstream, d)).map((f) => join(upstream, d, f)));
-    assert.equal(files.length, 9);
+    const files = upstreamCrdFiles();
+    assert.equal(files.length, 10);
     for (const file of files) await kubectl('apply', '--server-side', '--field-manager=tickerflow-harness', '-f', file);
     // Only these: other test files create and delete CRDs of their own meanwhile.
     for (const file of files) await kubectl('wait', '--for=condition=Established', '--timeout=60s', '-f', file);
@@ -38,6 +37,7 @@ describe('kubectl and helm against the harness kube-apiserver', () => {
       .map((line) => line.split('/')[0])
       .sort();
     assert.deepEqual(created, [
+      'cluster.postgresql.cnpg.io',
       'kafka.kafka.strimzi.io',
       'kafkanodepool.kafka.strimzi.io',
       'kafkatopic.kafka.strimzi.io',
