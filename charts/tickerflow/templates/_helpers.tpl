@@ -225,7 +225,8 @@ and component (the KafkaUser of a component is "<fullname>-<component>").
 {{/*
 The Pod template every component shares, for a dict with root, component,
 values (the component's values), serviceAccount (bool), env (rendered YAML
-list), command, and kafka (bool: mount the Kafka CA).
+list), command, kafka (bool: mount the Kafka CA) and database (bool: mount
+the PostgreSQL password and CA).
 */}}
 {{- define "tickerflow.podTemplate" -}}
 {{- $root := .root -}}
@@ -310,10 +311,93 @@ spec:
         {{- if and .kafka (include "tickerflow.kafkaCaSecret" $root) }}
         {{- include "tickerflow.kafkaCaVolumeMount" $root | nindent 8 }}
         {{- end }}
+        {{- if .database }}
+        {{- include "tickerflow.databaseVolumeMounts" $root | nindent 8 }}
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir: {}
     {{- if and .kafka (include "tickerflow.kafkaCaSecret" $root) }}
     {{- include "tickerflow.kafkaCaVolume" $root | nindent 4 }}
     {{- end }}
+    {{- if .database }}
+    {{- include "tickerflow.databaseVolumes" $root | nindent 4 }}
+    {{- end }}
+{{- end -}}
+
+{{/* PostgreSQL (history): the sink writes it, the dashboard reads it. */}}
+{{- define "tickerflow.cnpgCluster" -}}{{ include "tickerflow.fullname" . }}-pg{{- end -}}
+
+{{/* "true" when a database is configured. */}}
+{{- define "tickerflow.database" -}}
+{{- if ne .Values.database.mode "none" }}true{{ end -}}
+{{- end -}}
+
+{{/* Secret:key of the password, and of the CA to verify the server against (or nothing). */}}
+{{- define "tickerflow.databasePasswordSecret" -}}
+{{- if eq .Values.database.mode "cloudnativepg" -}}
+{{ include "tickerflow.cnpgCluster" . }}-app:password
+{{- else -}}
+{{ required "database.external.passwordSecret is required with database.mode=external" .Values.database.external.passwordSecret }}:{{ .Values.database.external.passwordSecretKey }}
+{{- end -}}
+{{- end -}}
+
+{{- define "tickerflow.databaseCaSecret" -}}
+{{- if eq .Values.database.mode "cloudnativepg" -}}
+{{ include "tickerflow.cnpgCluster" . }}-ca:ca.crt
+{{- else if and (eq .Values.database.external.ssl "verify-full") .Values.database.external.caSecret -}}
+{{ .Values.database.external.caSecret }}:{{ .Values.database.external.caSecretKey }}
+{{- end -}}
+{{- end -}}
+
+{{- define "tickerflow.databaseEnv" -}}
+{{- $d := .Values.database -}}
+{{- if eq $d.mode "cloudnativepg" }}
+{{- /* The operator's server certificate names the -rw Service; its CA is in <cluster>-ca. */}}
+- name: DATABASE_URL
+  value: {{ printf "postgres://%s@%s-rw:5432/%s" $d.cloudnativepg.owner (include "tickerflow.cnpgCluster" .) $d.cloudnativepg.database | quote }}
+- name: DATABASE_SSL
+  value: verify-full
+{{- else }}
+- name: DATABASE_URL
+  value: {{ required "database.external.url is required with database.mode=external" $d.external.url | quote }}
+- name: DATABASE_SSL
+  value: {{ $d.external.ssl | quote }}
+{{- end }}
+- name: DATABASE_PASSWORD_FILE
+  value: /etc/tickerflow/database/password
+{{- if include "tickerflow.databaseCaSecret" . }}
+- name: DATABASE_SSL_CA_FILE
+  value: /etc/tickerflow/database-ca/ca.crt
+{{- end }}
+{{- end -}}
+
+{{- define "tickerflow.databaseVolumeMounts" -}}
+- name: database-password
+  mountPath: /etc/tickerflow/database
+  readOnly: true
+{{- if include "tickerflow.databaseCaSecret" . }}
+- name: database-ca
+  mountPath: /etc/tickerflow/database-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "tickerflow.databaseVolumes" -}}
+{{- $password := splitList ":" (include "tickerflow.databasePasswordSecret" .) -}}
+- name: database-password
+  secret:
+    secretName: {{ index $password 0 }}
+    items:
+      - key: {{ index $password 1 }}
+        path: password
+{{- with include "tickerflow.databaseCaSecret" . }}
+{{- $ca := splitList ":" . }}
+- name: database-ca
+  secret:
+    secretName: {{ index $ca 0 }}
+    items:
+      - key: {{ index $ca 1 }}
+        path: ca.crt
+{{- end }}
 {{- end -}}

@@ -1,12 +1,17 @@
 /**
  * tickerflow's Grafana dashboard, as code: one row per service, every query
  * on the `datasource` variable, rates over `$__rate_interval`, filtered by the
- * `namespace`, `symbol` and `pod` variables. Built as the classic dashboard
- * JSON model, which Grafana's sidecar and file provisioning load.
+ * `namespace`, `symbol` and `pod` variables; and a row of the history
+ * tickerflow-sink writes to PostgreSQL, on the `history_datasource` variable.
+ * Built as the classic dashboard JSON model, which Grafana's sidecar and file
+ * provisioning load.
  */
+import * as candlestick from '@grafana/grafana-foundation-sdk/candlestick';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 
 const datasource = { type: 'prometheus', uid: '${datasource}' };
@@ -33,6 +38,60 @@ function variable(name: string, label: string, definition: string) {
     .sort(dashboard.VariableSort.AlphabeticalAsc);
 }
 
+/**
+ * The history (tickerflow-sink's tables) on Grafana's built-in PostgreSQL data
+ * source: plugin id `grafana-postgresql-datasource` since Grafana 10.2.3,
+ * `postgres` before (kept as its alias, so data sources created as `postgres` are listed too).
+ */
+export const historyDatasource = { type: 'grafana-postgresql-datasource', uid: '${history_datasource}' };
+
+/** A PostgreSQL query as Grafana's SQL query editor saves it in code mode. */
+export interface SqlQuery {
+  refId: string;
+  datasource: typeof historyDatasource;
+  format: 'time_series' | 'table';
+  editorMode: 'code';
+  rawQuery: true;
+  rawSql: string;
+}
+
+/** The SDK has no builder for the SQL data sources' queries: this one's JSON is what Grafana saves. */
+const sql = (format: SqlQuery['format'], rawSql: string, refId = 'A'): cog.Builder<cog.Dataquery> => ({
+  build: () => {
+    const q: SqlQuery = { refId, datasource: historyDatasource, format, editorMode: 'code', rawQuery: true, rawSql };
+    return { ...q, _implementsDataqueryVariant: () => {} };
+  },
+});
+
+/**
+ * A single-valued variable from the history: its value goes into `= '$name'`,
+ * so neither multi nor All. Loaded with the dashboard, not on every time range
+ * change (a DISTINCT over the whole table). Named `history_*`: `symbol` is the
+ * producer's wanted symbols from Prometheus, multi-valued with the regex `.*`
+ * for All, which SQL's `=` cannot take, and the history also holds symbols no
+ * longer wanted.
+ */
+function historyVariable(name: string, label: string, definition: string) {
+  return new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(historyDatasource)
+    .query(definition)
+    .definition(definition)
+    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
+    .sort(dashboard.VariableSort.AlphabeticalAsc);
+}
+
+function sqlTable(title: string, description: string, rawSql: string) {
+  return new table.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(historyDatasource)
+    .height(8)
+    .span(12)
+    .withTarget(sql('table', rawSql))
+    .overrideByName('age', [{ id: 'unit', value: 's' }]);
+}
+
 export function tickerflowDashboard(): dashboard.Dashboard {
   return new dashboard.DashboardBuilder('tickerflow')
     .uid('tickerflow')
@@ -55,6 +114,9 @@ export function tickerflowDashboard(): dashboard.Dashboard {
         .includeAll(true)
         .allValue('.*'),
     )
+    .withVariable(new dashboard.DatasourceVariableBuilder('history_datasource').label('History data source').type(historyDatasource.type))
+    .withVariable(historyVariable('history_symbol', 'History symbol', 'SELECT DISTINCT symbol FROM candles ORDER BY 1'))
+    .withVariable(historyVariable('history_interval', 'History interval', 'SELECT DISTINCT "interval" FROM candles ORDER BY 1'))
 
     .withRow(new dashboard.RowBuilder('Producer: Finnhub → Kafka'))
     .withPanel(
@@ -148,5 +210,39 @@ export function tickerflowDashboard(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder('Processes'))
     .withPanel(graph('CPU per pod', 'CPU seconds per second.', 'percentunit', [query(`sum by (pod) (${rate('process_cpu_seconds_total')})`, '{{pod}}')]))
     .withPanel(graph('Memory per pod', 'Resident set size.', 'bytes', [query(`sum by (pod) (process_resident_memory_bytes{${ours}})`, '{{pod}}')]))
+
+    .withRow(new dashboard.RowBuilder('History (PostgreSQL)'))
+    .withPanel(
+      new candlestick.PanelBuilder()
+        .title('Candles: $history_symbol $history_interval')
+        .description("Final candles of one symbol and interval from tickerflow-sink's candles table, over the dashboard's time range.")
+        .datasource(historyDatasource)
+        .height(10)
+        .span(24)
+        .mode(candlestick.VizDisplayMode.CandlesVolume)
+        .candleStyle(candlestick.CandleStyle.Candles)
+        .colorStrategy(candlestick.ColorStrategy.OpenClose)
+        .fields(new candlestick.CandlestickFieldMapBuilder().open('open').high('high').low('low').close('close').volume('volume'))
+        .withTarget(
+          sql(
+            'time_series',
+            `SELECT window_start AS time, open, high, low, close, volume FROM candles WHERE symbol = '$history_symbol' AND "interval" = '$history_interval' AND $__timeFilter(window_start) ORDER BY 1`,
+          ),
+        ),
+    )
+    .withPanel(
+      sqlTable(
+        'History by interval',
+        'Whole candles table, not the time range: candles and symbols per interval, the oldest and newest window start, and the age (s) of the newest window end: how fresh the history is.',
+        'SELECT "interval", count(*) AS candles, count(DISTINCT symbol) AS symbols, min(window_start) AS oldest, max(window_start) AS newest, date_part(\'epoch\', now() - max(window_end)) AS age FROM candles GROUP BY 1 ORDER BY 1',
+      ),
+    )
+    .withPanel(
+      sqlTable(
+        'Sink offsets',
+        "The next Kafka offset tickerflow-sink reads per group, topic and partition, stored in the same transaction as its rows, and the age (s) of each partition's last commit.",
+        'SELECT group_id, topic, "partition", next_offset, updated_at, date_part(\'epoch\', now() - updated_at) AS age FROM kafka_offsets ORDER BY 1, 2, 3',
+      ),
+    )
     .build();
 }

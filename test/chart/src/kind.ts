@@ -5,12 +5,23 @@ import {
   createTopic,
   freePort,
   kafkaInCluster,
+  kindPostgresDatabase,
+  kindPostgresUser,
   kubectl as kubectlAny,
   kubectlOk,
+  postgresInCluster,
   requireEnv,
   startPortForward,
   type ManagedProcess,
 } from '@tickerflow/harness';
+
+/** The harness's PostgreSQL Pod, from `kindSession().postgres()`. */
+export interface KindPostgres {
+  /** `postgres://tickerflow@postgres.<namespace>.svc:5432/tickerflow`: in the cluster, the password given apart. */
+  url: string;
+  /** One `psql -At -c` inside the Pod (trusted local socket): its output without the last newline; rejects on an SQL error. */
+  psql(sql: string): Promise<string>;
+}
 
 export interface Pod {
   metadata: { name: string; uid: string; labels: Record<string, string>; deletionTimestamp?: string };
@@ -74,6 +85,27 @@ export function kindSession() {
       const brokers = [`127.0.0.1:${externalPort}`];
       for (const [topic, partitions] of Object.entries(topics)) await createTopic(brokers, topic, partitions);
       return brokers;
+    },
+    /**
+     * The harness's PostgreSQL 15 in `namespace` (created unless it exists;
+     * the Pod meets the restricted Pod Security Standard): the Secret
+     * `postgres` with `password`, a Deployment and a Service `postgres`, once
+     * rolled out. Its data lives as long as the Pod.
+     */
+    async postgres(namespace: string, password: string): Promise<KindPostgres> {
+      const created = await session.kubectlResult(['create', 'namespace', namespace]);
+      if (created.code !== 0 && !created.stderr.includes('AlreadyExists')) throw new Error(`kubectl create namespace ${namespace} failed: ${created.stderr}`);
+      // The password goes by stdin, never on a command line.
+      const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'postgres', namespace }, type: 'Opaque', stringData: { password } };
+      await session.applyObjects([secret, ...postgresInCluster({ namespace, image: requireEnv('TICKERFLOW_POSTGRES_IMAGE'), passwordSecret: 'postgres' })]);
+      await kubectl(['rollout', 'status', '-n', namespace, 'deployment/postgres', '--timeout=300s']);
+      return {
+        url: `postgres://${kindPostgresUser}@postgres.${namespace}.svc:5432/${kindPostgresDatabase}`,
+        psql: async (sql: string) =>
+          (
+            await kubectl(['exec', '-n', namespace, 'deploy/postgres', '--', 'psql', '-U', kindPostgresUser, '-d', kindPostgresDatabase, '-At', '-c', sql])
+          ).replace(/\n$/, ''),
+      };
     },
     stop: () => Promise.all(forwards.map((f) => f.stop())),
   };

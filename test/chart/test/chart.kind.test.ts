@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,11 +16,15 @@ import {
   type WireTrade,
 } from '@tickerflow/common';
 import { artifactsDir, blocked, eventually, httpGetFrom, launchChromium, probePod, readTopic, repoRoot, requireEnv } from '@tickerflow/harness';
+import { historyDatasource, historyQueries, tickerflowDashboard } from '@tickerflow/grafana-dashboard';
 import { chartDir, helm, helmOk } from '../src/chart.js';
 import { componentOf, imageValues, isReady, kindSession } from '../src/kind.js';
 
 const ns = 'tickerflow';
 const kafkaNs = 'kafka';
+const historyNs = 'history';
+/** The dashboard's Kafka look-back: anything older on the page came from PostgreSQL. */
+const lookbackMs = 60_000;
 const release = 'tf';
 const fullname = `${release}-tickerflow`;
 const kind = kindSession();
@@ -87,14 +92,25 @@ describe('charts/tickerflow on the kind cluster', () => {
     imageValues(image),
     '--set',
     'simulator.rate=50,simulator.extraArgs={--record}',
+    // The history: the sink (and its raw trades archive) into a PostgreSQL Pod, read back by the page.
+    '--set',
+    `sink.enabled=true,sink.trades.enabled=true,database.mode=external,database.external.passwordSecret=history-db,dashboard.lookback=${lookbackMs / 1000}s`,
+    '--set',
+    `database.external.url=postgres://tickerflow@postgres.${historyNs}.svc:5432/tickerflow`,
   ];
+  let history: Awaited<ReturnType<typeof kind.postgres>>;
+  const password = randomBytes(12).toString('hex');
 
   const pods = () => kind.releasePods(ns, release);
   const leaseHolder = (name: string) => jsonpath(['get', 'lease', '-n', ns, name], '{.spec.holderIdentity}');
   const simStats = async () =>
     ((await (await fetch(`${simBase}/control/stats`)).json()) as { connections: { id: number; open: boolean; closeCode?: number }[] }).connections;
-  const kafkaTrades = async () =>
-    (await readTopic(kafkaBrokers, 'finnhub.trades')).map((r) => readTradesTopicRecord(tradeCodec, r)).flatMap((r) => (r.kind === 'trade' ? [r.trade] : []));
+  /** The trades in the read_committed trades topic, of the records `which` keeps. */
+  const kafkaTrades = async (which: (r: { partition: number; offset: string }) => boolean = () => true) =>
+    (await readTopic(kafkaBrokers, 'finnhub.trades'))
+      .filter(which)
+      .map((r) => readTradesTopicRecord(tradeCodec, r))
+      .flatMap((r) => (r.kind === 'trade' ? [r.trade] : []));
 
   /** Every trade the simulator sent, over every connection, is in the trades topic (as a multiset). */
   async function everySentTradeArrived(what: string): Promise<number> {
@@ -124,15 +140,24 @@ describe('charts/tickerflow on the kind cluster', () => {
   }
 
   before(async () => {
-    kafkaBrokers = await kind.kafka(kafkaNs, { 'finnhub.trades': 3, 'finnhub.candles': 3, 'finnhub.trades.dlq': 1 });
+    [kafkaBrokers, history] = await Promise.all([
+      kind.kafka(kafkaNs, { 'finnhub.trades': 3, 'finnhub.candles': 3, 'finnhub.trades.dlq': 1 }),
+      kind.postgres(historyNs, password),
+    ]);
+    assert.equal(history.url, `postgres://tickerflow@postgres.${historyNs}.svc:5432/tickerflow`);
     await kind.restrictedNamespace(ns);
+    // The chart's password Secret; by stdin, never on a command line.
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'history-db', namespace: ns }, type: 'Opaque', stringData: { password } }),
+    );
   });
 
   after(async () => {
     await kind.saveDiagnostics('kind.txt', [
       ['get', 'all,cm,lease,networkpolicy,pdb,tsub', '-n', ns, '-o', 'wide'],
       ['get', 'events', '-n', ns, '--sort-by=.lastTimestamp'],
-      ...['controller', 'producer', 'consumer', 'dashboard', 'finnhub-sim'].map((c) => [
+      ...['controller', 'producer', 'consumer', 'dashboard', 'sink', 'finnhub-sim'].map((c) => [
         'logs',
         '-n',
         ns,
@@ -145,14 +170,14 @@ describe('charts/tickerflow on the kind cluster', () => {
     ]);
     await kind.stop();
     // The cluster is shared with the other kind tests: its Kafka goes, the kept CRD stays.
-    await kubectl(['delete', 'namespace', kafkaNs, '--wait=false']);
+    await kubectl(['delete', 'namespace', kafkaNs, historyNs, '--wait=false']);
   });
 
   it('helm install: every Pod Ready in a namespace that enforces the restricted Pod Security Standard', async () => {
     await helmOk('helm4', ['install', release, chartDir, ...helmArgs, '--wait', '--timeout', '8m']);
     const all = await pods();
     const count = (c: string) => all.filter((p) => componentOf(p) === c).length;
-    assert.deepEqual(['controller', 'producer', 'consumer', 'dashboard', 'finnhub-sim'].map(count), [2, 2, 1, 1, 1]);
+    assert.deepEqual(['controller', 'producer', 'consumer', 'dashboard', 'sink', 'finnhub-sim'].map(count), [2, 2, 1, 1, 1, 1]);
     for (const p of all) assert.ok(isReady(p), `${p.metadata.name} Ready`);
     assert.equal(await jsonpath(['get', 'namespace', ns], '{.metadata.labels.pod-security\\.kubernetes\\.io/enforce}'), 'restricted');
     // The admission check is real: a privileged Pod is refused in this namespace.
@@ -165,12 +190,12 @@ describe('charts/tickerflow on the kind cluster', () => {
     const documented = documentedRbac();
     assert.deepEqual([...documented.keys()].sort(), ['controller', 'producer']);
     for (const [component, rules] of documented) assert.deepEqual(await grantedRbac(`${fullname}-${component}`), [...rules].sort(), component);
-    // The consumer and the dashboard call no Kubernetes API: no token is mounted at all.
-    for (const component of ['consumer', 'dashboard'])
+    // The consumer, the dashboard and the sink call no Kubernetes API: no token is mounted at all.
+    for (const component of ['consumer', 'dashboard', 'sink'])
       assert.equal(await jsonpath(['get', 'deployment', '-n', ns, `${fullname}-${component}`], '{.spec.template.spec.automountServiceAccountToken}'), 'false');
   });
 
-  it("NetworkPolicy: a Pod outside the allowed set cannot reach the controller's, producer's or consumer's port; a Pod in the monitoring namespace can", async () => {
+  it("NetworkPolicy: a Pod outside the allowed set cannot reach the controller's, producer's, consumer's or sink's port; a Pod in the monitoring namespace can", async () => {
     await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring' } }));
     await kubectl(
       ['apply', '-f', '-'],
@@ -182,7 +207,7 @@ describe('charts/tickerflow on the kind cluster', () => {
     );
     await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/outsider', '--timeout=180s']);
     await kubectl(['wait', '-n', 'monitoring', '--for=condition=Ready', 'pod/scraper', '--timeout=180s']);
-    const metricsUrls = ['controller', 'producer', 'consumer'].map((c) => `http://${fullname}-${c}.${ns}.svc:8080/metrics`);
+    const metricsUrls = ['controller', 'producer', 'consumer', 'sink'].map((c) => `http://${fullname}-${c}.${ns}.svc:8080/metrics`);
     const getAll = (namespace: string, pod: string) => Promise.all(metricsUrls.map((url) => httpGetFrom({ kubeconfig: kind.kubeconfig, namespace, pod, url })));
 
     let scraped: string[] = [];
@@ -192,7 +217,7 @@ describe('charts/tickerflow on the kind cluster', () => {
       what: 'the monitoring namespace scrapes every /metrics',
     });
     for (const r of scraped) assert.match(r, /^200 # HELP /, 'Prometheus text from /metrics');
-    assert.deepEqual(await getAll(ns, 'outsider'), [blocked, blocked, blocked], 'a Pod of the same namespace outside the allowed set is dropped');
+    assert.deepEqual(await getAll(ns, 'outsider'), [blocked, blocked, blocked, blocked], 'a Pod of the same namespace outside the allowed set is dropped');
     // dashboardFrom is empty by default: the page is open to any Pod.
     const page = await httpGetFrom({ kubeconfig: kind.kubeconfig, namespace: ns, pod: 'outsider', url: `http://${fullname}-dashboard.${ns}.svc/healthz` });
     assert.match(page, /^200 /, 'the dashboard answers anyone');
@@ -338,8 +363,106 @@ describe('charts/tickerflow on the kind cluster', () => {
     });
   });
 
+  it('history: the tables equal the topics up to the offsets stored with them; a dashboard started now shows AAPL candles older than its Kafka look-back, from PostgreSQL', async () => {
+    /** One statement, so one snapshot: the rows and the offsets the sink stored in the same transactions. */
+    const snapshot = async <T>(rows: string, group: string) => {
+      const json = await history.psql(
+        `SELECT json_build_object('rows', (${rows}), 'offsets', (SELECT coalesce(json_object_agg("partition", next_offset), '{}') FROM kafka_offsets WHERE group_id = '${group}'))`,
+      );
+      return JSON.parse(json) as { rows: T[] | null; offsets: Record<string, number> };
+    };
+    const stored = (offsets: Record<string, number>, r: { partition: number; offset: string }) => BigInt(r.offset) < BigInt(offsets[r.partition] ?? 0);
+    const candleKey = (c: { symbol: string; interval: string; windowStart: number; close: number; volume: number; tradeCount: number }) =>
+      JSON.stringify([c.symbol, c.interval, c.windowStart, c.close, c.volume, c.tradeCount]);
+
+    await eventually(
+      async () => {
+        const db = await snapshot<{ symbol: string; interval: string; windowStart: number; close: number; volume: number; tradeCount: number }>(
+          `SELECT json_agg(json_build_object('symbol', symbol, 'interval', "interval", 'windowStart', (extract(epoch FROM window_start) * 1000)::bigint,
+            'close', close, 'volume', volume, 'tradeCount', trade_count)) FROM candles`,
+          'tickerflow-sink',
+        );
+        // The table holds the last record per (symbol, interval, window start), as a compacted topic would.
+        const latest = new Map<string, Candle>();
+        for (const r of await readTopic(kafkaBrokers, 'finnhub.candles'))
+          if (stored(db.offsets, r)) {
+            const c = readCandlesTopicRecord(candleCodec, r);
+            latest.set(JSON.stringify([c.symbol, c.interval, c.windowStart]), c);
+          }
+        const rows = (db.rows ?? []).map(candleKey).sort();
+        assert.deepEqual(rows, [...latest.values()].map(candleKey).sort(), 'the candles table is the read_committed candles topic up to the stored offsets');
+        return rows.filter((k) => k.startsWith('["AAPL","1m"')).length >= 3;
+      },
+      { timeoutMs: 240_000, intervalMs: 5_000, what: 'three AAPL 1m candles in PostgreSQL' },
+    );
+    const db = await snapshot<{ symbol: string; price: number; volume: number; timestamp: number; conditions: string[] }>(
+      `SELECT json_agg(json_build_object('symbol', symbol, 'price', price, 'volume', volume, 'timestamp', (extract(epoch FROM trade_time) * 1000)::bigint,
+        'conditions', conditions)) FROM trades`,
+      'tickerflow-sink-trades',
+    );
+    const archived = (db.rows ?? []).map(tradeKey).sort();
+    const inTopic = (await kafkaTrades((r) => stored(db.offsets, r))).map(tradeKey).sort();
+    assert.ok(archived.length > 0);
+    assert.deepEqual(archived, inTopic, 'the trades archive is the trades topic (as a multiset) up to the stored offsets');
+
+    // Grafana's history row on this database: each variable's query gives values, and each panel's query rows.
+    const grafana = tickerflowDashboard();
+    const resolved = new Map<string, string>();
+    for (const v of grafana.templating?.list ?? []) {
+      if (v.datasource?.type !== historyDatasource.type) continue;
+      const values = (await history.psql(String(v.query as string))).split('\n').filter(Boolean);
+      assert.ok(values.length > 0, `variable ${v.name} has values`);
+      resolved.set(v.name, v.name === 'history_symbol' ? 'AAPL' : v.name === 'history_interval' ? '1m' : values[0]!);
+      assert.ok(values.includes(resolved.get(v.name)!), `${v.name}: ${values.join(', ')}`);
+    }
+    // $__timeFilter(column) as Grafana's PostgreSQL data source expands it, for the last hour.
+    const to = new Date();
+    const from = new Date(to.getTime() - 3_600_000);
+    for (const q of historyQueries(grafana)) {
+      const sql = q.rawSql
+        .replace(/\$__timeFilter\((\w+)\)/g, `$1 BETWEEN '${from.toISOString()}' AND '${to.toISOString()}'`)
+        .replace(/\$(history_\w+)/g, (_, name: string) => resolved.get(name)!);
+      assert.ok(Number(await history.psql(`SELECT count(*) FROM (${sql}) q`)) > 0, `${q.panel}: ${sql}`);
+    }
+
+    // A dashboard that starts now reads only the look-back from Kafka.
+    await kubectl(['rollout', 'restart', '-n', ns, `deployment/${fullname}-dashboard`]);
+    await kubectl(['rollout', 'status', '-n', ns, `deployment/${fullname}-dashboard`, '--timeout=300s']);
+    const dashboardPod = (await pods()).find((p) => componentOf(p) === 'dashboard' && isReady(p))!;
+    const started = Date.parse(await jsonpath(['get', 'pod', '-n', ns, dashboardPod.metadata.name], '{.status.startTime}'));
+    const firstInDb = Number(
+      await history.psql(`SELECT (extract(epoch FROM min(window_start)) * 1000)::bigint FROM candles WHERE symbol = 'AAPL' AND "interval" = '1m'`),
+    );
+    assert.ok(firstInDb < started - lookbackMs - 60_000, 'the database holds AAPL candles older than the new dashboard reads from Kafka');
+    const port = await forward(`pod/${dashboardPod.metadata.name}`, ns, 8080);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await page.goto(`http://127.0.0.1:${port}/?symbol=AAPL&interval=1m`);
+      const chart = page.locator('#chart');
+      // With only the look-back in memory, the page asks the server for the page before it: from PostgreSQL.
+      await eventually(async () => Number(await chart.getAttribute('data-oldest')) * 1000 === firstInDb, {
+        timeoutMs: 120_000,
+        what: "the page's oldest AAPL 1m bar is the database's first",
+      });
+      assert.ok(Number(await chart.getAttribute('data-bars')) >= 3);
+      // Zoomed out with the mouse wheel, so the picture shows the bars from the database too.
+      const box = (await chart.boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      for (let i = 0; i < 5; i++) await page.mouse.wheel(0, 400);
+      await page.screenshot({ path: join(artifactsDir('chart'), 'dashboard-history-on-kind.png') });
+    } finally {
+      await browser.close();
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, /tickerflow_dashboard_history_queries_total\{result="ok"\} [1-9]/);
+    // The database password is in no log of the Pods that use it.
+    for (const c of ['sink', 'dashboard']) assert.ok(!(await kubectl(['logs', '-n', ns, `deployment/${fullname}-${c}`])).includes(password), `${c} logs`);
+  });
+
   it('helm uninstall leaves nothing but the kept CRD (with the subscriptions in it)', async () => {
     await helmOk('helm4', ['uninstall', release, '--kubeconfig', kind.kubeconfig, '-n', ns, '--wait', '--timeout', '5m']);
+    await kubectl(['delete', 'secret', 'history-db', '-n', ns]);
     await eventually(async () => (await kubectl(['get', 'pods', '-n', ns, '-o', 'name'])).trim() === '', { timeoutMs: 120_000, what: 'every Pod gone' });
     const left = (
       await kubectl([

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { binaries, kubeconfigPath, kubectl, kubectlOk, sharedDir, versions } from '@tickerflow/harness';
+import { binaries, kubeconfigPath, kubectl, kubectlOk, upstreamCrdFiles, versions } from '@tickerflow/harness';
 import { chartDir, ciValuesFiles, helm, helmOk, type HelmName } from '../src/chart.js';
 import { crdCopy, crdSource, renderedFile, renderManifests } from '../src/render.js';
 
@@ -65,6 +65,31 @@ describe('charts/tickerflow: lint, schema, generated files', () => {
     assert.match(external.stderr, /kafka.external.bootstrapServers is required with kafka.mode=external/);
   });
 
+  it('refuses the sink without a database, an external database without a URL or password Secret, and a password in the URL', async () => {
+    const template = (...set: string[]) => helm('helm4', ['template', 't', chartDir, '--set', 'finnhub.token=a', ...set.flatMap((v) => ['--set', v])]);
+    const noDatabase = await template('sink.enabled=true');
+    assert.notEqual(noDatabase.code, 0);
+    assert.match(noDatabase.stderr, /sink.enabled needs a database: set database.mode to external or cloudnativepg/);
+    const noUrl = await template('sink.enabled=true', 'database.mode=external', 'database.external.passwordSecret=db');
+    assert.match(noUrl.stderr, /database.external.url is required with database.mode=external/);
+    const noSecret = await template('sink.enabled=true', 'database.mode=external', 'database.external.url=postgres://u@db:5432/history');
+    assert.match(noSecret.stderr, /database.external.passwordSecret is required with database.mode=external/);
+    const password = await template(
+      'database.mode=external',
+      'database.external.passwordSecret=db',
+      'database.external.url=postgres://u:hunter2@db:5432/history',
+    );
+    assert.notEqual(password.code, 0);
+    assert.match(
+      password.stderr,
+      /at '\/database\/external\/url': value must be 'the URL without its password \(the password comes from database.external.passwordSecret\)'/,
+    );
+    const scheme = await template('database.mode=external', 'database.external.passwordSecret=db', 'database.external.url=mysql://u@db:5432/history');
+    assert.match(scheme.stderr, /at '\/database\/external\/url': 'mysql:\/\/u@db:5432\/history' does not match pattern/);
+    // The refusal names the key, never the password it refused.
+    assert.doesNotMatch(password.stderr + password.stdout, /hunter2/);
+  });
+
   it('the chart README is what helm-docs generates from values.yaml, and documents every value', async () => {
     const { stdout } = await run(binaries.helmDocs, ['--chart-search-root', chartDir, '--template-files=README.md.gotmpl', '--dry-run', '--log-level=error']);
     const committed = readFileSync(join(chartDir, 'README.md'), 'utf8');
@@ -107,12 +132,11 @@ describe('charts/tickerflow: lint, schema, generated files', () => {
 
 /**
  * Every object each values file renders is accepted by the real schemas: the
- * harness kube-apiserver with the upstream Strimzi, prometheus-operator and
- * KEDA CRDs installed, and our CRD.
+ * harness kube-apiserver with the upstream Strimzi, prometheus-operator, KEDA
+ * and CloudNativePG CRDs installed, and our CRD.
  */
 describe('charts/tickerflow installs into the harness kube-apiserver (upstream CRDs)', () => {
-  const upstream = join(sharedDir, 'crds', 'upstream');
-  const upstreamFiles = readdirSync(upstream).flatMap((d) => readdirSync(join(upstream, d)).map((f) => join(upstream, d, f)));
+  const upstreamFiles = upstreamCrdFiles();
 
   it('the upstream CRDs are established', async () => {
     for (const file of upstreamFiles) await kubectlOk(['apply', '--server-side', '--field-manager=tickerflow-harness', '-f', file]);
