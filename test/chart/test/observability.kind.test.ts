@@ -234,13 +234,33 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
       }
     })();
     try {
-      // KEDA holds the consumer at one replica while trades come in faster than it keeps up with:
-      // the lag is high and growing (the alert's condition, a delta over minute steps), then KEDA takes over.
-      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas=1', '--overwrite']);
+      // The consumer is held at one replica while trades come in faster than it keeps up with: the lag is high
+      // and growing (the alert's condition, a delta over minute steps), then KEDA may scale again. The hold is a
+      // spec change (maxReplicaCount), which KEDA applies to its HPA: its pause annotations delete and recreate
+      // the HPA and stop the scale loop, and a resume was once lost that way (the HPA never came back in CI).
+      const maxReplicas = (n: number) =>
+        kubectl(['patch', 'scaledobject', '-n', ns, consumer, '--type', 'merge', '-p', JSON.stringify({ spec: { maxReplicaCount: n } })]);
+      await maxReplicas(1);
+      await eventually(
+        async () => (await getJson<{ spec: { maxReplicas: number } }>(['get', 'hpa', '-n', ns, `keda-hpa-${consumer}`])).spec.maxReplicas === 1,
+        {
+          timeoutMs: 60_000,
+          what: 'KEDA applied maxReplicaCount 1 to its HPA',
+        },
+      );
       const burst = await produceTradesUntil(kafkaBrokers, () => firing('TickerflowConsumerLagHigh'), { perSecond: 20_000, timeoutMs: 360_000 });
-      assert.equal(highest, 1, 'one replica while paused');
-      await kubectl(['annotate', 'scaledobject', '-n', ns, consumer, 'autoscaling.keda.sh/paused-replicas-']);
-      await eventually(async () => highest > 1, { timeoutMs: 300_000, what: `KEDA scaled the consumer up (${burst} records of lag)` });
+      assert.equal(highest, 1, 'one replica while held');
+      await maxReplicas(partitions);
+      await eventually(async () => highest > 1, { timeoutMs: 300_000, what: `KEDA scaled the consumer up (${burst} records of lag)` }).catch(
+        async (e: Error) => {
+          // What the HPA and KEDA saw, in the test's own error (CI keeps only the output).
+          const [hpaNow, so] = await Promise.all([
+            jsonpath(['get', 'hpa', '-n', ns, `keda-hpa-${consumer}`], '{.spec.maxReplicas} {.status} ').catch(String),
+            jsonpath(['get', 'scaledobject', '-n', ns, consumer], '{.status.conditions}').catch(String),
+          ]);
+          throw new Error(`${e.message}\nHPA: ${hpaNow}\nScaledObject conditions: ${so}`);
+        },
+      );
       await caughtUp(kafkaBrokers, { trades: 'finnhub.trades', group: 'tickerflow-candles' }, 600_000);
       await eventually(async () => (await replicas()) === 1, { timeoutMs: 300_000, intervalMs: 2_000, what: 'KEDA scaled the consumer back to 1' });
     } finally {
