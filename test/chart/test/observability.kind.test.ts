@@ -236,8 +236,8 @@ describe('charts/tickerflow on kind with Prometheus Operator and KEDA', () => {
     try {
       // The consumer is held at one replica while trades come in faster than it keeps up with: the lag is high
       // and growing (the alert's condition, a delta over minute steps), then KEDA may scale again. The hold is a
-      // spec change (maxReplicaCount), which KEDA applies to its HPA: its pause annotations delete and recreate
-      // the HPA and stop the scale loop, and a resume was once lost that way (the HPA never came back in CI).
+      // spec change (maxReplicaCount), which KEDA applies to its HPA. KEDA's pause annotation deletes and recreates
+      // the HPA and restarts the scale loop; with it, one CI run saw no scale-up for 5 min after the resume.
       const maxReplicas = (n: number) =>
         kubectl(['patch', 'scaledobject', '-n', ns, consumer, '--type', 'merge', '-p', JSON.stringify({ spec: { maxReplicaCount: n } })]);
       await maxReplicas(1);
