@@ -65,8 +65,8 @@ const sql = (format: SqlQuery['format'], rawSql: string, refId = 'A'): cog.Build
 
 /**
  * A single-valued variable from the history: its value goes into `= '$name'`,
- * so neither multi nor All. Loaded with the dashboard, not on every time range
- * change (a DISTINCT over the whole table). Named `history_*`: `symbol` is the
+ * so neither multi nor All. Read from candle_series (one row per symbol and
+ * interval), never by a scan of the candles table. Named `history_*`: `symbol` is the
  * producer's wanted symbols from Prometheus, multi-valued with the regex `.*`
  * for All, which SQL's `=` cannot take, and the history also holds symbols no
  * longer wanted.
@@ -115,8 +115,8 @@ export function tickerflowDashboard(): dashboard.Dashboard {
         .allValue('.*'),
     )
     .withVariable(new dashboard.DatasourceVariableBuilder('history_datasource').label('History data source').type(historyDatasource.type))
-    .withVariable(historyVariable('history_symbol', 'History symbol', 'SELECT DISTINCT symbol FROM candles ORDER BY 1'))
-    .withVariable(historyVariable('history_interval', 'History interval', 'SELECT DISTINCT "interval" FROM candles ORDER BY 1'))
+    .withVariable(historyVariable('history_symbol', 'History symbol', 'SELECT DISTINCT symbol FROM candle_series ORDER BY 1'))
+    .withVariable(historyVariable('history_interval', 'History interval', 'SELECT DISTINCT "interval" FROM candle_series ORDER BY 1'))
 
     .withRow(new dashboard.RowBuilder('Producer: Finnhub → Kafka'))
     .withPanel(
@@ -233,8 +233,8 @@ export function tickerflowDashboard(): dashboard.Dashboard {
     .withPanel(
       sqlTable(
         'History by interval',
-        'Whole candles table, not the time range: candles and symbols per interval, the oldest and newest window start, and the age (s) of the newest window end: how fresh the history is.',
-        'SELECT "interval", count(*) AS candles, count(DISTINCT symbol) AS symbols, min(window_start) AS oldest, max(window_start) AS newest, date_part(\'epoch\', now() - max(window_end)) AS age FROM candles GROUP BY 1 ORDER BY 1',
+        'The whole history, not the time range: per interval, the symbols, the oldest and newest window start, and the age (s) of the newest window end: how fresh the history is. From candle_series, which the sink keeps with the candles.',
+        'SELECT "interval", count(*) AS symbols, min(oldest) AS oldest, max(newest) AS newest, date_part(\'epoch\', now() - max(newest_end)) AS age FROM candle_series GROUP BY 1 ORDER BY 1',
       ),
     )
     .withPanel(

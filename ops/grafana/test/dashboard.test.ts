@@ -153,7 +153,7 @@ describe('the Grafana dashboard (ops/grafana)', () => {
     ] as const) {
       const v = list.find((x) => x.name === name)!;
       assert.deepEqual(v.datasource, historyDatasource, name);
-      assert.equal(v.query, `SELECT DISTINCT ${column} FROM candles ORDER BY 1`);
+      assert.equal(v.query, `SELECT DISTINCT ${column} FROM candle_series ORDER BY 1`);
       assert.equal(v.definition, v.query);
       assert.ok(!v.multi && !v.includeAll, `${name} is single-valued: it goes into = '$${name}'`);
     }
@@ -203,7 +203,7 @@ describe('the Grafana dashboard (ops/grafana)', () => {
       assert.equal(t.format, 'table', t.panel);
       assert.ok(selected(t.rawSql).includes('age'), `${t.panel}: an age column`);
     }
-    assert.deepEqual(selected(history.find((x) => x.panel === 'History by interval')!.rawSql), ['interval', 'candles', 'symbols', 'oldest', 'newest', 'age']);
+    assert.deepEqual(selected(history.find((x) => x.panel === 'History by interval')!.rawSql), ['interval', 'symbols', 'oldest', 'newest', 'age']);
   });
 
   it('rates over $__rate_interval and filters every series by the namespace and pod variables', () => {

@@ -108,6 +108,20 @@ describe('tickerflow-sink: candles topic → PostgreSQL, exactly once', () => {
       await c.end();
     }
   };
+  /** candle_series is what the candles table says of each series (the sink keeps it in the same transactions). */
+  const assertSeriesMatchCandles = async () => {
+    const c = await client();
+    try {
+      const kept = await c.query('SELECT symbol, "interval", oldest, newest, newest_end FROM candle_series ORDER BY 1, 2');
+      const computed = await c.query(
+        'SELECT symbol, "interval", min(window_start) AS oldest, max(window_start) AS newest, max(window_end) AS newest_end FROM candles GROUP BY 1, 2 ORDER BY 1, 2',
+      );
+      assert.ok(kept.rows.length >= SYMBOLS.length);
+      assert.deepEqual(kept.rows, computed.rows, 'candle_series agrees with candles');
+    } finally {
+      await c.end();
+    }
+  };
   const sink = (topic: string, group: string, extra: Record<string, string> = {}) => {
     const s = startService('tickerflow-sink', {
       KAFKA_BROKERS: kafkaBrokers().join(','),
@@ -199,6 +213,7 @@ describe('tickerflow-sink: candles topic → PostgreSQL, exactly once', () => {
     const topicCandles = await committedCandles(kafkaBrokers(), topic);
     assert.equal(topicCandles.length, writer.committed.length, 'read_committed sees exactly the committed transactions');
     assertSameCandles(await tableRows(), topicCandles, context);
+    await assertSeriesMatchCandles();
     await storedOffsetsAreEnds(topic, group);
   });
 
@@ -222,6 +237,7 @@ describe('tickerflow-sink: candles topic → PostgreSQL, exactly once', () => {
     await caughtUp(writer.committed.length);
     await eventually(async () => (await s.get('/readyz')).status === 200, { timeoutMs: 60_000, what: 'ready again' });
     assertSameCandles(await tableRows(), writer.committed, 'every committed candle once');
+    await assertSeriesMatchCandles();
     assert.ok((await metric(s, 'tickerflow_sink_transactions_total{table="candles",result="failed"}')) > 0, 'writes failed while the database was away');
     assert.equal(await metric(s, 'tickerflow_sink_records_skipped_total{table="candles",reason="bad-magic"}'), 1, 'the bad record counted once');
     assert.ok(!s.output().includes(db.password), 'the password is never logged');
