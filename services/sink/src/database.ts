@@ -6,7 +6,7 @@ import pg from 'pg';
 
 /** The versioned schema migrations, shipped beside dist/ (services/sink/migrations). */
 export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
-const MIGRATIONS_TABLE = 'tickerflow_migrations';
+export const MIGRATIONS_TABLE = 'tickerflow_migrations';
 
 export function createPool(connection: DatabaseConnection, logger: Logger): pg.Pool {
   const pool = new pg.Pool({ ...connection, max: 4, idleTimeoutMillis: 30_000 });
