@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   backoffDelay,
-  onConsumerGaveUp,
+  groupConsumer,
   boundedLabel,
   retry,
   worthLogging,
@@ -336,27 +336,31 @@ export function createCandleConsumer(
       admin = kafka.admin();
       await admin.connect();
       dlqMaxBytes = await topicMaxMessageBytes(admin, options.deadLetterTopic, dlqMaxBytes);
-      consumer = kafka.consumer({
-        groupId: options.group,
-        maxBytesPerPartition: options.maxBytesPerPartition,
-        maxBytes: Math.max(10 * 1024 * 1024, options.maxBytesPerPartition * options.partitionsConcurrently),
-        sessionTimeout: options.sessionTimeoutMs,
-        heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
-      });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        joined = true;
-        const mine = new Set(payload.memberAssignment[topic] ?? []);
-        logger.info({ partitions: [...mine].sort((x, y) => x - y) }, 'joined the consumer group');
-        // Every partition is taken over afresh after a rebalance: even one we keep may
-        // have been committed by another owner in between. Partitions we lost go now; the
-        // ones we keep are rebuilt from their checkpoint at their next batch (one may be in hand).
-        generation++;
-        for (const p of [...assigned.keys()]) if (!mine.has(p)) void release(p);
-      });
-      onConsumerGaveUp(consumer, logger, (err) => {
-        crashed = true;
-        fail(err);
-      });
+      consumer = groupConsumer(
+        kafka,
+        {
+          group: options.group,
+          topic,
+          maxBytesPerPartition: options.maxBytesPerPartition,
+          maxBytes: Math.max(10 * 1024 * 1024, options.maxBytesPerPartition * options.partitionsConcurrently),
+          sessionTimeoutMs: options.sessionTimeoutMs,
+        },
+        logger,
+        {
+          joined: (mine) => {
+            joined = true;
+            // Every partition is taken over afresh after a rebalance: even one we keep may
+            // have been committed by another owner in between. Partitions we lost go now; the
+            // ones we keep are rebuilt from their checkpoint at their next batch (one may be in hand).
+            generation++;
+            for (const p of [...assigned.keys()]) if (!mine.has(p)) void release(p);
+          },
+          gaveUp: (err) => {
+            crashed = true;
+            fail(err);
+          },
+        },
+      );
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: options.startFrom === 'earliest' });
       await consumer.run({

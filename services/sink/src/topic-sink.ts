@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, onConsumerGaveUp, InvalidRecordError, type Logger } from '@tickerflow/common';
+import { backoffDelay, groupConsumer, InvalidRecordError, type Logger } from '@tickerflow/common';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { DatabaseHealth } from './database-health.js';
@@ -145,28 +145,26 @@ export function createTopicSink<Row>(
 
     /** Joins the group and runs; `fail` is called if the consumer gives up for good. */
     async start(fail: (err: Error) => void) {
-      consumer = kafka.consumer({
-        groupId: group,
-        readUncommitted: false,
-        maxBytesPerPartition: options.maxBytesPerPartition,
-        sessionTimeout: options.sessionTimeoutMs,
-        heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
-      });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        joined = true;
-        const mine = new Set(payload.memberAssignment[topic] ?? []);
-        logger.info({ partitions: [...mine].sort((x, y) => x - y) }, 'joined the consumer group');
-        // Every partition's position is read from the database again: another instance may have written in between.
-        generation++;
-        for (const p of [...owned.keys()]) {
-          owned.delete(p);
-          if (!mine.has(p)) metrics.lag.remove({ topic, partition: String(p) });
-        }
-      });
-      onConsumerGaveUp(consumer, logger, (err) => {
-        crashed = true;
-        fail(err);
-      });
+      consumer = groupConsumer(
+        kafka,
+        { group, topic, maxBytesPerPartition: options.maxBytesPerPartition, sessionTimeoutMs: options.sessionTimeoutMs },
+        logger,
+        {
+          joined: (mine) => {
+            joined = true;
+            // Every partition's position is read from the database again: another instance may have written in between.
+            generation++;
+            for (const p of [...owned.keys()]) {
+              owned.delete(p);
+              if (!mine.has(p)) metrics.lag.remove({ topic, partition: String(p) });
+            }
+          },
+          gaveUp: (err) => {
+            crashed = true;
+            fail(err);
+          },
+        },
+      );
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });

@@ -67,3 +67,42 @@ export function onConsumerGaveUp(consumer: Consumer, logger: Logger, gaveUp: (er
     else gaveUp(new Error(`the Kafka consumer stopped for good: ${payload.error.message}`, { cause: payload.error }));
   });
 }
+
+export interface GroupConsumerOptions {
+  group: string;
+  /** The one topic it reads: `joined` gets this instance's partitions of it. */
+  topic: string;
+  maxBytesPerPartition: number;
+  /** Per fetch, over all partitions (kafkajs' default otherwise). */
+  maxBytes?: number;
+  sessionTimeoutMs: number;
+}
+
+/**
+ * A kafkajs group consumer of one topic, read_committed, heartbeating at a
+ * tenth of the session timeout. After every rebalance `joined` gets this
+ * instance's partitions (logged); `gaveUp` when kafkajs stops restarting it.
+ * The caller connects, subscribes and runs it.
+ */
+export function groupConsumer(
+  kafka: Kafka,
+  options: GroupConsumerOptions,
+  logger: Logger,
+  on: { joined: (partitions: ReadonlySet<number>) => void; gaveUp: (err: Error) => void },
+): Consumer {
+  const consumer = kafka.consumer({
+    groupId: options.group,
+    readUncommitted: false,
+    maxBytesPerPartition: options.maxBytesPerPartition,
+    ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+  });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const mine = new Set(payload.memberAssignment[options.topic] ?? []);
+    logger.info({ partitions: [...mine].sort((x, y) => x - y) }, 'joined the consumer group');
+    on.joined(mine);
+  });
+  onConsumerGaveUp(consumer, logger, on.gaveUp);
+  return consumer;
+}
