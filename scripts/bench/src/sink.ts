@@ -6,9 +6,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pg from 'pg';
-import { candleRowValues, createLogger, loadSchema, singleObjectCodec, type Candle, type TradeValue } from '@tickerflow/common';
+import { candleRowValues, createDatabasePool, createLogger, loadSchema, singleObjectCodec, type Candle, type TradeValue } from '@tickerflow/common';
 import { createTopic, postgresBinDir, startPostgres, startService, type KafkaBroker, type PostgresServer } from '@tickerflow/harness';
-import { copyLine, copyText, createPool, dayPartition, migrate } from '@tickerflow/sink';
+import { copyLine, copyText, dayPartition, migrate } from '@tickerflow/sink';
 import { cpuSeconds, peakRssBytes } from './measure.js';
 import { BENCH_SYMBOLS } from './symbols.js';
 
@@ -118,7 +118,7 @@ async function copyReference(db: PostgresServer, workDir: string, table: SinkTab
   await db.createDatabase(database);
   const logger = createLogger({ service: 'bench', level: 'warn' });
   const connection = { host: db.host, port: db.port, user: db.user, password: db.password, database, ssl: false as const };
-  const pool = createPool({ ...connection, application_name: 'bench', connectionTimeoutMillis: 10_000, query_timeout: 60_000 }, logger);
+  const pool = createDatabasePool({ ...connection, application_name: 'bench', connectionTimeoutMillis: 10_000, query_timeout: 60_000 }, logger);
   try {
     await migrate(pool, logger);
     if (table === 'trades') {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { env } from './config.js';
 
@@ -67,4 +69,11 @@ export function databaseConnection(cfg: Partial<DatabaseEnv>, applicationName: s
     // A statement the database never answers (a half-open connection) ends, so the work is retried.
     query_timeout: 60_000,
   };
+}
+
+/** A small pool for the history database; an idle connection lost is logged, never fatal (the next checkout reconnects). */
+export function createDatabasePool(connection: DatabaseConnection, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ ...connection, max: 4, idleTimeoutMillis: 30_000 });
+  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'database connection lost'));
+  return pool;
 }

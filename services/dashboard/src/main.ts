@@ -1,7 +1,7 @@
-import pg from 'pg';
 import {
   createKafkajsClient,
   kafkaConnection,
+  createDatabasePool,
   createLogger,
   createRegistry,
   databaseConnection,
@@ -24,9 +24,8 @@ async function main() {
   });
   logProcessWarnings(logger);
   const registry = createRegistry();
-  // Older history from the sink's database, when configured; an idle connection lost is logged, never fatal.
-  const pool = database && new pg.Pool({ ...database, max: 4, idleTimeoutMillis: 30_000 });
-  pool?.on('error', (err) => logger.warn({ err: { message: err.message } }, 'history database connection lost'));
+  // Older history from the sink's database, when configured.
+  const pool = database && createDatabasePool(database, logger);
   const app = createDashboardApp(config, {
     kafka: createKafkajsClient(kafkaConnection(config), 'tickerflow-dashboard', logger),
     registry,

@@ -15,8 +15,8 @@ import {
   type PostgresServer,
   type ServiceProcess,
 } from '@tickerflow/harness';
-import { createLogger, databaseConnection } from '@tickerflow/common';
-import { createPool, migrate } from '@tickerflow/sink';
+import { createDatabasePool, createLogger, databaseConnection } from '@tickerflow/common';
+import { migrate } from '@tickerflow/sink';
 
 const MINUTE = 60_000;
 const DAYS = 3;
@@ -42,7 +42,7 @@ describe('dashboard history from PostgreSQL', () => {
   before(async () => {
     db = await startPostgres(harnessDir());
     // The schema as the sink makes it, then three days of AAPL 1m candles and a few of MSFT.
-    const pool = createPool(databaseConnection({ DATABASE_URL: db.url, DATABASE_PASSWORD: db.password }, 'test')!, silent);
+    const pool = createDatabasePool(databaseConnection({ DATABASE_URL: db.url, DATABASE_PASSWORD: db.password }, 'test')!, silent);
     await migrate(pool, silent);
     await pool.query(
       `INSERT INTO candles (symbol, "interval", window_start, window_end, open, high, low, close, volume, vwap, trade_count)

@@ -1,4 +1,5 @@
 import {
+  createDatabasePool,
   createKafkajsClient,
   kafkaConnection,
   loadSchema,
@@ -12,14 +13,13 @@ import {
 import type { Registry } from 'prom-client';
 import type { SinkConfig } from './config.js';
 import { createDatabaseHealth } from './database-health.js';
-import { createPool } from './database.js';
 import { createSinkMetrics } from './metrics.js';
 import { candlesTable } from './tables/candles.js';
 import type { TableSpec } from './tables/table.js';
 import { tradesTable } from './tables/trades.js';
 import { createTopicSink } from './topic-sink.js';
 
-export { createPool, migrate, migrationsDir } from './database.js';
+export { migrate, migrationsDir } from './database.js';
 export { copyLine, copyText, dayPartition } from './tables/trades.js';
 
 /** Candles topic (and, when enabled, trades topic) → PostgreSQL, exactly once. */
@@ -30,7 +30,7 @@ export function createSinkApp(config: SinkConfig, deps: { registry: Registry; lo
   const candles = candlesTable(readerCodec<Candle>(loadSchema('candle'), registry), config.SINK_INSERT_ROWS);
   const trades = config.SINK_TRADES_ENABLED ? tradesTable(readerCodec<TradeValue>(loadSchema('trade'), registry)) : undefined;
   const metrics = createSinkMetrics(deps.registry, trades ? [candles, trades] : [candles]);
-  const db = createPool(deps.database, logger);
+  const db = createDatabasePool(deps.database, logger);
   const health = createDatabaseHealth(db, { metrics, logger });
   const kafka = createKafkajsClient(kafkaConnection(config), 'tickerflow-sink', logger);
   const sinkOf = <Row>(topic: string, group: string, spec: TableSpec<Row>) =>

@@ -1,19 +1,12 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DatabaseConnection, Logger } from '@tickerflow/common';
+import type { Logger } from '@tickerflow/common';
 import { runner } from 'node-pg-migrate';
-import pg from 'pg';
+import type pg from 'pg';
 
 /** The versioned schema migrations, shipped beside dist/ (services/sink/migrations). */
 export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 export const MIGRATIONS_TABLE = 'tickerflow_migrations';
-
-export function createPool(connection: DatabaseConnection, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ ...connection, max: 4, idleTimeoutMillis: 30_000 });
-  // An idle client losing its connection must not crash the process: the next checkout reconnects.
-  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'database connection lost'));
-  return pool;
-}
 
 /** Brings the schema up to the newest migration (under node-pg-migrate's advisory lock: instances starting together take turns). */
 export async function migrate(pool: pg.Pool, logger: Logger): Promise<string[]> {

@@ -3,9 +3,9 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
-import { createLogger, databaseConnection } from '@tickerflow/common';
+import { createDatabasePool, createLogger, databaseConnection } from '@tickerflow/common';
 import { harnessDir, startPostgres, type PostgresServer } from '@tickerflow/harness';
-import { createPool, migrate, migrationsDir, MIGRATIONS_TABLE } from '../src/database.js';
+import { migrate, migrationsDir, MIGRATIONS_TABLE } from '../src/database.js';
 
 /** The sink's versioned schema on a real PostgreSQL: from empty, and from an older version that already holds data. */
 describe('sink schema migrations (PostgreSQL)', () => {
@@ -17,7 +17,7 @@ describe('sink schema migrations (PostgreSQL)', () => {
     .sort();
   const database = async (name: string) => {
     const connection = databaseConnection({ DATABASE_URL: await server.createDatabase(name), DATABASE_PASSWORD: server.password }, 'migrations-test')!;
-    const pool = createPool(connection, logger);
+    const pool = createDatabasePool(connection, logger);
     pools.push(pool);
     return pool;
   };

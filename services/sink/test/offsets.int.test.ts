@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createLogger, databaseConnection } from '@tickerflow/common';
+import { createDatabasePool, createLogger, databaseConnection } from '@tickerflow/common';
 import { eventually, harnessDir, startPostgres, type PostgresServer } from '@tickerflow/harness';
-import { createPool, migrate } from '../src/app.js';
+import { migrate } from '../src/app.js';
 import { storedOffset, writeWithOffset, type PartitionRef } from '../src/offsets.js';
 
 /** A gate a transaction waits at, opened by the test. */
@@ -49,7 +49,7 @@ describe('sink offsets: a writer with a stale position is fenced (PostgreSQL)', 
     server = await startPostgres(harnessDir());
     const logger = createLogger({ service: 'fence-test', level: 'silent' });
     const connection = databaseConnection({ DATABASE_URL: await server.createDatabase('fence'), DATABASE_PASSWORD: server.password }, 'fence-test')!;
-    db = createPool(connection, logger);
+    db = createDatabasePool(connection, logger);
     await migrate(db, logger);
     await db.query('CREATE TABLE fence_rows (writer text NOT NULL, "partition" integer NOT NULL, "offset" bigint NOT NULL)');
   });

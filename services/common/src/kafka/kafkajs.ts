@@ -61,7 +61,7 @@ export function createKafkajsClient(connection: KafkaConnection, clientId: strin
  * consumer; `gaveUp` when it does not (a live-looking process that consumes
  * nothing must not stay: callers fail the process).
  */
-export function onConsumerGaveUp(consumer: Consumer, logger: Logger, gaveUp: (err: Error) => void): void {
+function onConsumerGaveUp(consumer: Consumer, logger: Logger, gaveUp: (err: Error) => void): void {
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
     else gaveUp(new Error(`the Kafka consumer stopped for good: ${payload.error.message}`, { cause: payload.error }));
