@@ -16,8 +16,9 @@ import {
   type WireTrade,
 } from '@tickerflow/common';
 import { artifactsDir, blocked, eventually, httpGetFrom, launchChromium, probePod, readTopic, repoRoot, requireEnv } from '@tickerflow/harness';
-import { historyDatasource, historyQueries, tickerflowDashboard } from '@tickerflow/grafana-dashboard';
+import { tickerflowDashboard } from '@tickerflow/grafana-dashboard';
 import { chartDir, helm, helmOk } from '../src/chart.js';
+import { assertHistoryQueriesAnswer, historySnapshot, lastCandlePerKey, storedIn } from '../src/history.js';
 import { componentOf, imageValues, isReady, kindSession } from '../src/kind.js';
 
 const ns = 'tickerflow';
@@ -364,66 +365,35 @@ describe('charts/tickerflow on the kind cluster', () => {
   });
 
   it('history: the tables equal the topics up to the offsets stored with them; a dashboard started now shows AAPL candles older than its Kafka look-back, from PostgreSQL', async () => {
-    /** One statement, so one snapshot: the rows and the offsets the sink stored in the same transactions. */
-    const snapshot = async <T>(rows: string, group: string) => {
-      const json = await history.psql(
-        `SELECT json_build_object('rows', (${rows}), 'offsets', (SELECT coalesce(json_object_agg("partition", next_offset), '{}') FROM kafka_offsets WHERE group_id = '${group}'))`,
-      );
-      return JSON.parse(json) as { rows: T[] | null; offsets: Record<string, number> };
-    };
-    const stored = (offsets: Record<string, number>, r: { partition: number; offset: string }) => BigInt(r.offset) < BigInt(offsets[r.partition] ?? 0);
-    const candleKey = (c: { symbol: string; interval: string; windowStart: number; close: number; volume: number; tradeCount: number }) =>
-      JSON.stringify([c.symbol, c.interval, c.windowStart, c.close, c.volume, c.tradeCount]);
-
+    type CandleRow = { symbol: string; interval: string; windowStart: number; close: number; volume: number; tradeCount: number };
+    const candleKey = (c: CandleRow) => JSON.stringify([c.symbol, c.interval, c.windowStart, c.close, c.volume, c.tradeCount]);
     await eventually(
       async () => {
-        const db = await snapshot<{ symbol: string; interval: string; windowStart: number; close: number; volume: number; tradeCount: number }>(
+        const db = await historySnapshot<CandleRow>(
+          history,
           `SELECT json_agg(json_build_object('symbol', symbol, 'interval', "interval", 'windowStart', (extract(epoch FROM window_start) * 1000)::bigint,
             'close', close, 'volume', volume, 'tradeCount', trade_count)) FROM candles`,
           'tickerflow-sink',
         );
-        // The table holds the last record per (symbol, interval, window start), as a compacted topic would.
-        const latest = new Map<string, Candle>();
-        for (const r of await readTopic(kafkaBrokers, 'finnhub.candles'))
-          if (stored(db.offsets, r)) {
-            const c = readCandlesTopicRecord(candleCodec, r);
-            latest.set(JSON.stringify([c.symbol, c.interval, c.windowStart]), c);
-          }
-        const rows = (db.rows ?? []).map(candleKey).sort();
-        assert.deepEqual(rows, [...latest.values()].map(candleKey).sort(), 'the candles table is the read_committed candles topic up to the stored offsets');
+        const rows = db.rows.map(candleKey).sort();
+        const inTopic = lastCandlePerKey(await readTopic(kafkaBrokers, 'finnhub.candles'), db.offsets, candleCodec);
+        assert.deepEqual(rows, inTopic.map(candleKey).sort(), 'the candles table is the read_committed candles topic up to the stored offsets');
         return rows.filter((k) => k.startsWith('["AAPL","1m"')).length >= 3;
       },
       { timeoutMs: 240_000, intervalMs: 5_000, what: 'three AAPL 1m candles in PostgreSQL' },
     );
-    const db = await snapshot<{ symbol: string; price: number; volume: number; timestamp: number; conditions: string[] }>(
+    const db = await historySnapshot<Trade>(
+      history,
       `SELECT json_agg(json_build_object('symbol', symbol, 'price', price, 'volume', volume, 'timestamp', (extract(epoch FROM trade_time) * 1000)::bigint,
         'conditions', conditions)) FROM trades`,
       'tickerflow-sink-trades',
     );
-    const archived = (db.rows ?? []).map(tradeKey).sort();
-    const inTopic = (await kafkaTrades((r) => stored(db.offsets, r))).map(tradeKey).sort();
+    const archived = db.rows.map(tradeKey).sort();
+    const inTopic = (await kafkaTrades(storedIn(db.offsets))).map(tradeKey).sort();
     assert.ok(archived.length > 0);
     assert.deepEqual(archived, inTopic, 'the trades archive is the trades topic (as a multiset) up to the stored offsets');
 
-    // Grafana's history row on this database: each variable's query gives values, and each panel's query rows.
-    const grafana = tickerflowDashboard();
-    const resolved = new Map<string, string>();
-    for (const v of grafana.templating?.list ?? []) {
-      if (v.datasource?.type !== historyDatasource.type) continue;
-      const values = (await history.psql(String(v.query as string))).split('\n').filter(Boolean);
-      assert.ok(values.length > 0, `variable ${v.name} has values`);
-      resolved.set(v.name, v.name === 'history_symbol' ? 'AAPL' : v.name === 'history_interval' ? '1m' : values[0]!);
-      assert.ok(values.includes(resolved.get(v.name)!), `${v.name}: ${values.join(', ')}`);
-    }
-    // $__timeFilter(column) as Grafana's PostgreSQL data source expands it, for the last hour.
-    const to = new Date();
-    const from = new Date(to.getTime() - 3_600_000);
-    for (const q of historyQueries(grafana)) {
-      const sql = q.rawSql
-        .replace(/\$__timeFilter\((\w+)\)/g, `$1 BETWEEN '${from.toISOString()}' AND '${to.toISOString()}'`)
-        .replace(/\$(history_\w+)/g, (_, name: string) => resolved.get(name)!);
-      assert.ok(Number(await history.psql(`SELECT count(*) FROM (${sql}) q`)) > 0, `${q.panel}: ${sql}`);
-    }
+    await assertHistoryQueriesAnswer(history, tickerflowDashboard(), { history_symbol: 'AAPL', history_interval: '1m' });
 
     // A dashboard that starts now reads only the look-back from Kafka.
     await kubectl(['rollout', 'restart', '-n', ns, `deployment/${fullname}-dashboard`]);
