@@ -18,7 +18,7 @@ COPY schemas schemas
 ENV npm_config_update_notifier=false
 RUN npm ci --ignore-scripts --no-audit --no-fund
 RUN npx tsc -b \
- && for s in common finnhub-sim producer consumer controller dashboard sink; do \
+ && for s in common finnhub-sim producer consumer controller dashboard sink topics; do \
       mkdir -p /out/services/$s/dist; \
       for f in package.json require-node.js bin public migrations; do [ ! -e services/$s/$f ] || cp -r services/$s/$f /out/services/$s/; done; \
       cp -r services/$s/dist/src /out/services/$s/dist/; \
@@ -35,7 +35,7 @@ COPY --from=build /src/package-lock.json ./
 COPY --from=build /out ./
 RUN npm pkg delete devDependencies \
  && npm pkg set --json \
-      'workspaces=["services/common","services/finnhub-sim","services/producer","services/consumer","services/controller","services/dashboard","services/sink"]' \
+      'workspaces=["services/common","services/finnhub-sim","services/producer","services/consumer","services/controller","services/dashboard","services/sink","services/topics"]' \
  && npm install --omit=dev --ignore-scripts --no-audit --no-fund \
  && find node_modules \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -type f -delete \
  && rm -rf /root/.npm
