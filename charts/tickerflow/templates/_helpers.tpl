@@ -225,8 +225,9 @@ and component (the KafkaUser of a component is "<fullname>-<component>").
 {{/*
 The Pod template every component shares, for a dict with root, component,
 values (the component's values), serviceAccount (bool), env (rendered YAML
-list), command, kafka (bool: mount the Kafka CA) and database (bool: mount
-the PostgreSQL password and CA).
+list), command, kafka (bool: mount the Kafka CA), database (bool: mount
+the PostgreSQL password and CA) and job (bool: a Job's Pod, which runs to its
+end: no port, no probes, never restarted in place).
 */}}
 {{- define "tickerflow.podTemplate" -}}
 {{- $root := .root -}}
@@ -253,6 +254,9 @@ spec:
   {{- end }}
   securityContext:
     {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  {{- if .job }}
+  restartPolicy: Never
+  {{- end }}
   terminationGracePeriodSeconds: 45
   topologySpreadConstraints:
     - maxSkew: 1
@@ -278,15 +282,18 @@ spec:
       image: {{ include "tickerflow.image" $root }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
       command: {{ toJson .command }}
+      {{- if not .job }}
       ports:
         - name: http
           containerPort: 8080
           protocol: TCP
+      {{- end }}
       env:
         {{- .env | nindent 8 }}
         {{- with .values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+      {{- if not .job }}
       startupProbe:
         httpGet: { path: /healthz, port: http }
         periodSeconds: 2
@@ -301,6 +308,7 @@ spec:
         periodSeconds: 5
         timeoutSeconds: 5
         failureThreshold: 2
+      {{- end }}
       resources:
         {{- toYaml .values.resources | nindent 8 }}
       securityContext:
@@ -399,5 +407,16 @@ spec:
     items:
       - key: {{ index $ca 1 }}
         path: ca.crt
+{{- end }}
+{{- end -}}
+
+{{/* Topics the chart creates: refused when no write with acks=all could ever succeed. */}}
+{{- define "tickerflow.validateTopics" -}}
+{{- range $key := list "trades" "candles" "dlq" }}
+{{- $t := index $.Values.kafka.topics $key }}
+{{- $min := index ($t.config | default dict) "min.insync.replicas" }}
+{{- if and $min (gt (int $min) (int $t.replicas)) }}
+{{- fail (printf "kafka.topics.%s.config.min.insync.replicas (%d) must be at most kafka.topics.%s.replicas (%d): every write with acks=all would fail" $key (int $min) $key (int $t.replicas)) }}
+{{- end }}
 {{- end }}
 {{- end -}}

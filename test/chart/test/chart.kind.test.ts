@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import {
   fromWire,
   loadSchema,
@@ -142,7 +143,8 @@ describe('charts/tickerflow on the kind cluster', () => {
 
   before(async () => {
     [kafkaBrokers, history] = await Promise.all([
-      kind.kafka(kafkaNs, { 'finnhub.trades': 3, 'finnhub.candles': 3, 'finnhub.trades.dlq': 1 }),
+      // No topics: the chart's topic Job creates them (auto-creation is off on this broker).
+      kind.kafka(kafkaNs, {}),
       kind.postgres(historyNs, password),
     ]);
     assert.equal(history.url, `postgres://tickerflow@postgres.${historyNs}.svc:5432/tickerflow`);
@@ -174,8 +176,30 @@ describe('charts/tickerflow on the kind cluster', () => {
     await kubectl(['delete', 'namespace', kafkaNs, historyNs, '--wait=false']);
   });
 
-  it('helm install: every Pod Ready in a namespace that enforces the restricted Pod Security Standard', async () => {
+  it('helm install: the topic Job creates the topics; every Pod Ready in a namespace that enforces the restricted Pod Security Standard', async () => {
     await helmOk('helm4', ['install', release, chartDir, ...helmArgs, '--wait', '--timeout', '8m']);
+    // The pre-install hook made the topics with the values' partitions and config, and was deleted once it succeeded.
+    const admin = new Kafka({ clientId: 'test-topics', brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['finnhub.trades', 'finnhub.candles', 'finnhub.trades.dlq'] });
+      assert.deepEqual(Object.fromEntries(topics.map((t) => [t.name, t.partitions.length])), {
+        'finnhub.trades': 3,
+        'finnhub.candles': 3,
+        'finnhub.trades.dlq': 1,
+      });
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: 'finnhub.trades', configNames: ['min.insync.replicas', 'retention.ms'] }],
+      });
+      assert.deepEqual(Object.fromEntries(resources[0]!.configEntries.map((e) => [e.configName, e.configValue])), {
+        'min.insync.replicas': '1',
+        'retention.ms': '604800000',
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    assert.equal((await kubectlResult(['get', 'job', '-n', ns, `${fullname}-topics`])).code, 1, 'the succeeded hook Job is gone');
     const all = await pods();
     const count = (c: string) => all.filter((p) => componentOf(p) === c).length;
     assert.deepEqual(['controller', 'producer', 'consumer', 'dashboard', 'sink', 'finnhub-sim'].map(count), [2, 2, 1, 1, 1, 1]);
