@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { topicsConfigSchema, type WantedTopic } from '../src/config.js';
-import { planTopics } from '../src/topics.js';
+import { topicsConfigSchema, type WantedTopic } from './config.js';
+import { planTopics } from './topics.js';
 
 const wanted: WantedTopic[] = [
   { name: 'finnhub.trades', partitions: 6, replicas: 3, config: { 'retention.ms': 604800000 } },
