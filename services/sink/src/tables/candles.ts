@@ -29,16 +29,46 @@ export function candlesTable(codec: ReaderCodec<Candle>, rowsPerInsert: number):
           chunk.flatMap((c) => [...candleRowValues(c)]),
         );
       }
+      // A few rows, not every candle, go over the wire.
+      const rowsOfSeries = seriesOf(candles);
       await client.query(
         `INSERT INTO candle_series (symbol, "interval", oldest, newest, newest_end)
-         SELECT symbol, "interval", min(window_start), max(window_start), max(window_end)
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS batch (symbol, "interval", window_start, window_end)
-         GROUP BY 1, 2 ORDER BY 1, 2
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
          ON CONFLICT (symbol, "interval") DO UPDATE SET oldest = least(candle_series.oldest, EXCLUDED.oldest),
            newest = greatest(candle_series.newest, EXCLUDED.newest), newest_end = greatest(candle_series.newest_end, EXCLUDED.newest_end)`,
-        [candles.map((c) => c.symbol), candles.map((c) => c.interval), candles.map((c) => new Date(c.windowStart)), candles.map((c) => new Date(c.windowEnd))],
+        [
+          rowsOfSeries.map((s) => s.symbol),
+          rowsOfSeries.map((s) => s.interval),
+          rowsOfSeries.map((s) => new Date(s.oldest)),
+          rowsOfSeries.map((s) => new Date(s.newest)),
+          rowsOfSeries.map((s) => new Date(s.newestEnd)),
+        ],
       );
       return candles.length;
     },
   };
+}
+
+export interface CandleSeries {
+  symbol: string;
+  interval: string;
+  oldest: number;
+  newest: number;
+  newestEnd: number;
+}
+
+/** Per (symbol, interval) of the candles: the first and last window start and the last window end, in key order (the order their rows are locked in). */
+export function seriesOf(candles: readonly Candle[]): CandleSeries[] {
+  const series = new Map<string, CandleSeries>();
+  for (const c of candles) {
+    const key = JSON.stringify([c.symbol, c.interval]);
+    const s = series.get(key);
+    if (!s) series.set(key, { symbol: c.symbol, interval: c.interval, oldest: c.windowStart, newest: c.windowStart, newestEnd: c.windowEnd });
+    else {
+      s.oldest = Math.min(s.oldest, c.windowStart);
+      s.newest = Math.max(s.newest, c.windowStart);
+      s.newestEnd = Math.max(s.newestEnd, c.windowEnd);
+    }
+  }
+  return [...series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
 }
