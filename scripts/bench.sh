@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prepare.sh
-exec node scripts/bench/dist/src/main.js "$@"
+exec node --disable-warning=TimeoutNegativeWarning scripts/bench/dist/src/main.js "$@"
