@@ -420,3 +420,23 @@ spec:
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* The NetworkPolicy egress rule to the Kafka brokers: their ports, and where they are (kafkaTo, or the Strimzi cluster's Pods). */}}
+{{- define "tickerflow.kafkaEgress" -}}
+{{- $ports := list (int .Values.kafka.strimzi.listener.port) -}}
+{{- $to := .Values.networkPolicy.kafkaTo -}}
+{{- if eq .Values.kafka.mode "external" }}
+{{- $ports = .Values.kafka.external.ports -}}
+{{- else if not $to }}
+{{- $to = list (dict "podSelector" (dict "matchLabels" (dict "strimzi.io/cluster" (include "tickerflow.strimziCluster" .) "strimzi.io/kind" "Kafka"))) -}}
+{{- end -}}
+# Kafka
+- ports:
+    {{- range $ports }}
+    - { port: {{ . }}, protocol: TCP }
+    {{- end }}
+  {{- with $to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}

@@ -92,6 +92,21 @@ describe('charts/tickerflow: lint, schema, generated files', () => {
     ]);
     for (const name of ['KAFKA_TLS', 'KAFKA_TLS_CA_FILE', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']) assert.ok(env.has(name), name);
     assert.ok(pod.volumes.some((v) => v.name === 'kafka-ca'));
+    // Its own NetworkPolicy, a hook before it (the chart's others are not there at install): DNS and the Kafka ports only.
+    const policy = parseManifests(await helmOk('helm4', ['template', 't', chartDir, '-f', external])).find(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 't-tickerflow-topics',
+    ) as unknown as {
+      metadata: { annotations: Record<string, string> };
+      spec: { policyTypes: string[]; ingress?: unknown; egress: { ports: { port: number }[] }[] };
+    };
+    assert.equal(policy.metadata.annotations['helm.sh/hook-weight'], '-1');
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
+    assert.equal(policy.spec.ingress, undefined, 'no ingress');
+    assert.deepEqual(
+      policy.spec.egress.map((e) => e.ports.map((p) => p.port)),
+      [[53, 53], [9094]],
+    );
+    assert.equal(job!.metadata.annotations['helm.sh/hook-output-log-policy'], 'hook-succeeded,hook-failed');
     assert.deepEqual(await jobs('--set', 'finnhub.token=a'), [], 'Strimzi mode: KafkaTopics, no Job');
     assert.deepEqual(await jobs('-f', external, '--set', 'kafka.topics.create=false'), []);
     const impossible = await helm('helm4', ['template', 't', chartDir, '-f', external, '--set', 'kafka.topics.candles.replicas=1']);
