@@ -28,13 +28,19 @@ function graph(title: string, description: string, unit: string, targets: Dataqu
   return panel;
 }
 
-function variable(name: string, label: string, definition: string) {
+function variable(
+  name: string,
+  label: string,
+  definition: string,
+  source: { type: string; uid: string } = datasource,
+  refresh = dashboard.VariableRefresh.OnTimeRangeChanged,
+) {
   return new dashboard.QueryVariableBuilder(name)
     .label(label)
-    .datasource(datasource)
+    .datasource(source)
     .query(definition)
     .definition(definition)
-    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .refresh(refresh)
     .sort(dashboard.VariableSort.AlphabeticalAsc);
 }
 
@@ -72,13 +78,7 @@ const sql = (format: SqlQuery['format'], rawSql: string, refId = 'A'): cog.Build
  * longer wanted.
  */
 function historyVariable(name: string, label: string, definition: string) {
-  return new dashboard.QueryVariableBuilder(name)
-    .label(label)
-    .datasource(historyDatasource)
-    .query(definition)
-    .definition(definition)
-    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
-    .sort(dashboard.VariableSort.AlphabeticalAsc);
+  return variable(name, label, definition, historyDatasource, dashboard.VariableRefresh.OnDashboardLoad);
 }
 
 function sqlTable(title: string, description: string, rawSql: string) {
